@@ -1,0 +1,1 @@
+"""acme_portal_sdk: the SDK the acme-portal VSCode extension calls (in progress)."""

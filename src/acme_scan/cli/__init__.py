@@ -1,0 +1,79 @@
+"""`acme-scan`: one small module per subcommand, each `main(argv) -> int`.
+
+Exit codes: 0 success, 1 findings (commands that check), 2 usage or input error (bad
+arguments, a missing root, invalid settings, an unwritable index), 3 internal error.
+Only this package prints; results go to stdout, everything for people to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from acme_scan._version import __version__
+from acme_scan.errors import AcmeScanError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("acme_scan.cli.scan", "scan a project and write its flow index"),
+    "schema": ("acme_scan.cli.schema", "print the JSON Schema of the index file"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: acme-scan [--version] COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<8} {summary}" for name, (_, summary) in _COMMANDS.items()]
+    lines += ["", "`acme-scan COMMAND --help` for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage(), file=sys.stderr if not args else sys.stdout)
+        return EXIT_USAGE if not args else EXIT_OK
+    if args[0] == "--version":
+        print(f"acme-scan {__version__}")
+        return EXIT_OK
+    command = args[0]
+    if command not in _COMMANDS:
+        print(f"acme-scan: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        return EXIT_USAGE
+    import importlib
+
+    module = importlib.import_module(_COMMANDS[command][0])
+    run: Callable[[Sequence[str]], int] = module.main
+    return guarded(run, args[1:])
+
+
+def guarded(run: Callable[[Sequence[str]], int], argv: Sequence[str]) -> int:
+    """The single top-level error handler: errors to stderr, mapped to stable exit codes."""
+    try:
+        return run(argv)
+    except AcmeScanError as exc:
+        print(f"acme-scan: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("acme-scan: interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        print("acme-scan: internal error (please report it with this output):", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def configure_logging(verbosity: int) -> None:
+    """Log to stderr: warnings by default, info with -v, debug with -vv."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("acme-scan: %(levelname)s: %(message)s"))
+    root = logging.getLogger("acme_scan")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

@@ -1,0 +1,163 @@
+"""`acme-scan scan`: bring a project's flow index up to date and summarise it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from acme_scan.cli import EXIT_OK, EXIT_USAGE, configure_logging
+from acme_scan.models import Index
+from acme_scan.project import ProjectScan, scan_project
+from acme_scan.settings import load_settings
+from acme_scan.store import dump_index
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="acme-scan scan",
+        description="Find every Prefect flow under ROOT without importing it, and write the "
+        "index file (default: ROOT/.acme_scan/index.json, or `index` in [tool.acme-scan]).",
+        epilog="Exit codes: 0 scanned (diagnostics in user files are data, not a failure), "
+        "2 usage or input error, 3 internal error.",
+    )
+    parser.add_argument("root", nargs="?", default=".", help="project root (default: .)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="where to write the index; `-` prints it to stdout instead of writing a file",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("summary", "table"),
+        default="summary",
+        help="`table` also lists the flows on stdout (default: summary on stderr only)",
+    )
+    parser.add_argument(
+        "--no-prefilter",
+        action="store_true",
+        help="parse every file, even those that never mention prefect (slower)",
+    )
+    parser.add_argument(
+        "--cold", action="store_true", help="ignore the existing index and rescan every file"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    if args.output == "-" and args.format == "table":
+        parser.print_usage(sys.stderr)
+        print(
+            "acme-scan scan: error: --format table and --output - both use stdout", file=sys.stderr
+        )
+        return EXIT_USAGE
+    root = Path(args.root)
+    settings = None
+    if args.no_prefilter:
+        from dataclasses import replace
+
+        if root.is_dir():
+            settings = replace(load_settings(root.resolve()), prefilter=False)
+    to_stdout = args.output == "-"
+    index_path = None if args.output in (None, "-") else Path(args.output)
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+    result = scan_project(
+        root,
+        index_path=index_path,
+        settings=settings,
+        write=not to_stdout,
+        reuse=not args.cold,
+        progress=progress,
+    )
+    if progress is not None:
+        progress.clear()
+    if to_stdout:
+        sys.stdout.buffer.write(dump_index(result.index))
+        sys.stdout.flush()
+    if args.format == "table":
+        print_table(result.index, sys.stdout)
+    if not args.quiet:
+        print_summary(result, sys.stderr, root)
+    return EXIT_OK
+
+
+def print_table(index: Index, out: TextIO) -> None:
+    rows = [("NAME", "ENTRYPOINT", "LINE", "ASYNC")]
+    for flow in index.flows:
+        rows.append(
+            (
+                flow.name if flow.name is not None else "<dynamic>",
+                flow.entrypoint or f"{flow.path}:{flow.qualname} (not deployable)",
+                str(flow.line),
+                "async" if flow.is_async else "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+        out.write("\n")
+
+
+def print_summary(result: ProjectScan, out: TextIO, root: Path) -> None:
+    index, stats = result.index, result.stats
+    if stats.index_problem:
+        out.write(f"acme-scan: warning: {stats.index_problem}\n")
+    for d in index.diagnostics:
+        out.write(f"{d.path}:{d.line}:{d.column}: {d.code} [{d.severity}] {d.message}\n")
+    errors = sum(1 for d in index.diagnostics if d.severity == "error")
+    warnings = sum(1 for d in index.diagnostics if d.severity == "warning")
+    files_with_flows = len({flow.path for flow in index.flows})
+    where = "stdout" if result.index_path is None else _display(result.index_path, root)
+    state = "written" if result.written else "unchanged"
+    if result.index_path is None:
+        state = "printed"
+    rate = stats.files / stats.seconds if stats.seconds > 0 else 0.0
+    out.write(
+        f"acme-scan: {len(index.flows)} flows in {files_with_flows} files; "
+        f"{stats.files} files ({stats.parsed} parsed, {stats.skipped} skipped by the prefilter, "
+        f"{stats.failed} failed, {stats.reused} unchanged since the last scan); "
+        f"{errors} errors, {warnings} warnings; {stats.seconds:.2f}s ({rate:,.0f} files/s); "
+        f"index {state}: {where}\n"
+    )
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+class _Progress:
+    """A one-line progress indicator for interactive terminals (stderr only)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.started < 0.5 or (now - self.last < 0.1 and done != total):
+            return
+        self.last = now
+        self.shown = True
+        self.out.write(f"\racme-scan: {done}/{total} files")
+        self.out.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            self.out.write("\r\033[K")
+            self.out.flush()

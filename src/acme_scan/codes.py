@@ -1,0 +1,79 @@
+"""Every diagnostic code acme-scan emits, with its severity and what it means."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acme_scan.models import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+
+INTERNAL = Code(
+    "AS000", "internal-error", "error", "acme-scan failed on this file: a bug, please report it."
+)
+SYNTAX_ERROR = Code("AS001", "syntax-error", "error", "The file is not valid Python.")
+UNDECODABLE = Code(
+    "AS002", "undecodable", "error", "The file's bytes do not decode with its declared encoding."
+)
+UNREADABLE = Code("AS003", "unreadable", "error", "The file could not be read.")
+POSITIONAL_NAME = Code(
+    "AS101",
+    "positional-argument",
+    "error",
+    '`@flow(...)` called with a positional argument (`@flow("x")`): a TypeError at import.',
+)
+INVALID_NAME = Code(
+    "AS102",
+    "invalid-name",
+    "error",
+    "A flow name Prefect rejects (contains / % & < >, or is not a string).",
+)
+RESERVED_PARAMETER = Code(
+    "AS103",
+    "reserved-parameter",
+    "error",
+    "A flow parameter named `return_state` or `wait_for`, which Prefect reserves.",
+)
+DYNAMIC_NAME = Code(
+    "AS104", "dynamic-name", "warning", "The flow's name cannot be known without running code."
+)
+NOT_LOADABLE = Code(
+    "AS105",
+    "not-loadable",
+    "warning",
+    "A flow Prefect cannot load from an entrypoint (defined inside a function or under "
+    '`if __name__ == "__main__":`).',
+)
+UNKNOWN_KEYWORD = Code(
+    "AS106",
+    "unknown-keyword",
+    "error",
+    "A keyword argument the flow decorator does not accept: a TypeError at import.",
+)
+UNKNOWN_FUNCTION = Code(
+    "AS107",
+    "unknown-function",
+    "warning",
+    "`flow(fn)` wraps a function not defined in this module: its signature is not known.",
+)
+
+ALL_CODES: tuple[Code, ...] = (
+    INTERNAL,
+    SYNTAX_ERROR,
+    UNDECODABLE,
+    UNREADABLE,
+    POSITIONAL_NAME,
+    INVALID_NAME,
+    RESERVED_PARAMETER,
+    DYNAMIC_NAME,
+    NOT_LOADABLE,
+    UNKNOWN_KEYWORD,
+    UNKNOWN_FUNCTION,
+)

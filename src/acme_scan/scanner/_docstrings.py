@@ -1,0 +1,114 @@
+"""Docstrings as Prefect sees them: `inspect.getdoc` cleaning and Google `Args:` sections.
+
+Prefect describes parameters from the Google-style parameter sections of the flow's docstring
+(parsed by griffe). This module reproduces the part of griffe's Google parser that Prefect
+uses, so a statically computed parameter schema carries the same descriptions.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import libcst as cst
+
+_SECTION = re.compile(r"^(?P<type>[\w][\s\w-]*):(\s+(?P<title>[^\s].*))?\s*$", re.IGNORECASE)
+_PARAMETER_SECTIONS = frozenset({"args", "arguments", "params", "parameters"})
+
+
+def function_docstring(node: cst.FunctionDef) -> str | None:
+    """The cleaned docstring of `node` as `inspect.getdoc` returns it, or None."""
+    body = node.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        statements: tuple[cst.BaseSmallStatement, ...] = tuple(body.body)
+    else:
+        if not body.body:
+            return None
+        first = body.body[0]
+        if not isinstance(first, cst.SimpleStatementLine):
+            return None
+        statements = tuple(first.body)
+    if not statements or not isinstance(statements[0], cst.Expr):
+        return None
+    value = statements[0].value
+    if not isinstance(value, cst.SimpleString | cst.ConcatenatedString):
+        return None
+    text = value.evaluated_value
+    if not isinstance(text, str):
+        return None
+    return inspect.cleandoc(text)
+
+
+def _is_empty(line: str) -> bool:
+    return not line or line.isspace()
+
+
+def parameter_descriptions(docstring: str | None) -> dict[str, str]:
+    """Map parameter names to descriptions from Google-style `Args:` sections (as griffe does)."""
+    result: dict[str, str] = {}
+    if not docstring:
+        return result
+    lines = docstring.split("\n")
+    offset = 0
+    in_code_block = False
+    while offset < len(lines):
+        line = lines[offset]
+        if line.lstrip(" ").startswith("```"):
+            in_code_block = not in_code_block
+        elif not in_code_block and ":" in line and (match := _SECTION.match(line)):
+            kind = match.group("type").lower()
+            has_next = offset < len(lines) - 1
+            has_next2 = offset < len(lines) - 2
+            blank_above = offset == 0 or _is_empty(lines[offset - 1])
+            blank_below = has_next and _is_empty(lines[offset + 1])
+            blank_below2 = has_next2 and _is_empty(lines[offset + 2])
+            indented_below = has_next and not blank_below and lines[offset + 1].startswith(" ")
+            indented_below2 = has_next2 and not blank_below2 and lines[offset + 2].startswith(" ")
+            well_formed = (indented_below or indented_below2) and blank_above
+            if well_formed and indented_below2 and blank_below:
+                well_formed = False
+            if well_formed and kind in _PARAMETER_SECTIONS:
+                items, offset = _block_items(lines, offset + 1)
+                section: dict[str, str] = {}
+                for item in items:
+                    if ":" not in item[0]:
+                        continue
+                    name_with_type, description = item[0].split(":", 1)
+                    text = "\n".join([description.lstrip(), *item[1:]]).rstrip("\n")
+                    if "(" in name_with_type and name_with_type.endswith(")"):
+                        name_with_type = name_with_type.split("(", 1)[0].strip()
+                    section[name_with_type] = text
+                result = section
+        offset += 1
+    return result
+
+
+def _block_items(lines: list[str], offset: int) -> tuple[list[list[str]], int]:
+    if offset >= len(lines):
+        return [], offset
+    while offset < len(lines) and _is_empty(lines[offset]):
+        offset += 1
+    if offset >= len(lines):
+        return [], offset - 1
+    indent = len(lines[offset]) - len(lines[offset].lstrip())
+    if indent == 0:
+        return [], offset - 1
+    items: list[list[str]] = []
+    current = [lines[offset][indent:]]
+    offset += 1
+    while offset < len(lines):
+        line = lines[offset]
+        if _is_empty(line):
+            current.append("")
+        elif line.startswith(indent * 2 * " "):
+            current.append(line[indent * 2 :])
+        elif line.startswith((indent + 1) * " "):
+            current.append(line.lstrip())
+        elif line.startswith(indent * " "):
+            items.append(current)
+            current = [line[indent:]]
+        else:
+            break
+        offset += 1
+    items.append(current)
+    return items, offset - 1

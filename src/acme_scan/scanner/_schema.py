@@ -1,0 +1,147 @@
+"""The parameter schema Prefect would store for a flow, computed from its source.
+
+Prefect builds `parameter_openapi_schema` with pydantic from the evaluated signature. For the
+annotations below the JSON Schema pydantic produces is fixed, so it is reproduced here; any
+other annotation (a user class, a forward reference that cannot be resolved) gives an untyped
+property, which is what Prefect falls back to when it cannot build a schema either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import libcst as cst
+
+from acme_scan.scanner._literals import UNKNOWN, literal_value, to_json
+from acme_scan.scanner._symbols import Qual, Symbol
+
+#: Resolve a Name/Attribute annotation to a symbol in the flow's scope.
+Resolver = Callable[[cst.BaseExpression], Symbol]
+
+_SCALARS: dict[str, dict[str, Any]] = {
+    "builtins.int": {"type": "integer"},
+    "builtins.float": {"type": "number"},
+    "builtins.str": {"type": "string"},
+    "builtins.bool": {"type": "boolean"},
+    "builtins.bytes": {"format": "binary", "type": "string"},
+    "builtins.list": {"items": {}, "type": "array"},
+    "typing.List": {"items": {}, "type": "array"},
+    "builtins.dict": {"additionalProperties": True, "type": "object"},
+    "typing.Dict": {"additionalProperties": True, "type": "object"},
+    "builtins.set": {"items": {}, "type": "array", "uniqueItems": True},
+    "typing.Set": {"items": {}, "type": "array", "uniqueItems": True},
+    "builtins.object": {},
+    "typing.Any": {},
+    "datetime.datetime": {"format": "date-time", "type": "string"},
+    "datetime.date": {"format": "date", "type": "string"},
+    "datetime.time": {"format": "time", "type": "string"},
+    "datetime.timedelta": {"format": "duration", "type": "string"},
+    "uuid.UUID": {"format": "uuid", "type": "string"},
+    "pathlib.Path": {"format": "path", "type": "string"},
+}
+_LISTS = frozenset({"builtins.list", "typing.List"})
+_SETS = frozenset({"builtins.set", "typing.Set"})
+_DICTS = frozenset({"builtins.dict", "typing.Dict"})
+_OPTIONAL = frozenset({"typing.Optional"})
+_UNION = frozenset({"typing.Union"})
+_LITERAL = frozenset({"typing.Literal", "typing_extensions.Literal"})
+_JSON_TYPES: dict[type, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def type_schema(node: cst.BaseExpression, resolve: Resolver) -> dict[str, Any] | None:
+    """The JSON Schema pydantic gives annotation `node`, or None when it is not known."""
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        text = node.evaluated_value
+        if not isinstance(text, str):
+            return None
+        try:
+            parsed = cst.parse_expression(text.strip())
+        except cst.ParserSyntaxError:
+            return None
+        return type_schema(parsed, resolve)
+    if isinstance(node, cst.Name) and node.value == "None":
+        return {"type": "null"}
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        members = _flatten_or(node)
+        return _union([type_schema(member, resolve) for member in members])
+    if isinstance(node, cst.Name | cst.Attribute):
+        symbol = resolve(node)
+        if isinstance(symbol, Qual) and symbol.name in _SCALARS:
+            return dict(_SCALARS[symbol.name])
+        return None
+    if isinstance(node, cst.Subscript):
+        base = resolve(node.value) if isinstance(node.value, cst.Name | cst.Attribute) else None
+        if not isinstance(base, Qual):
+            return None
+        args: list[cst.BaseExpression] = []
+        for element in node.slice:
+            if not isinstance(element.slice, cst.Index):
+                return None
+            args.append(element.slice.value)
+        return _generic(base.name, args, resolve)
+    return None
+
+
+def _flatten_or(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return _flatten_or(node.left) + _flatten_or(node.right)
+    return [node]
+
+
+def _union(members: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    if any(member is None for member in members):
+        return None
+    unique: list[dict[str, Any]] = []
+    for member in members:
+        assert member is not None
+        if member not in unique:
+            unique.append(member)
+    if len(unique) == 1:
+        return unique[0]
+    if {} in unique:
+        return {}
+    return {"anyOf": unique}
+
+
+def _generic(base: str, args: list[cst.BaseExpression], resolve: Resolver) -> dict[str, Any] | None:
+    if base in _LISTS and len(args) == 1:
+        items = type_schema(args[0], resolve)
+        return None if items is None else {"items": items, "type": "array"}
+    if base in _SETS and len(args) == 1:
+        items = type_schema(args[0], resolve)
+        return None if items is None else {"items": items, "type": "array", "uniqueItems": True}
+    if base in _DICTS and len(args) == 2:
+        key = type_schema(args[0], resolve)
+        value = type_schema(args[1], resolve)
+        if key != {"type": "string"} or value is None:
+            return None
+        return {"additionalProperties": value if value else True, "type": "object"}
+    if base in _OPTIONAL and len(args) == 1:
+        inner = type_schema(args[0], resolve)
+        return _union([inner, {"type": "null"}])
+    if base in _UNION and args:
+        flat: list[cst.BaseExpression] = []
+        for arg in args:
+            flat.extend(_flatten_or(arg))
+        return _union([type_schema(arg, resolve) for arg in flat])
+    if base in _LITERAL and args:
+        values = [literal_value(arg) for arg in args]
+        if any(value is UNKNOWN for value in values):
+            return None
+        kinds = {type(value) for value in values}
+        if len(kinds) != 1 or next(iter(kinds)) not in _JSON_TYPES:
+            return None
+        json_type = _JSON_TYPES[next(iter(kinds))]
+        if len(values) == 1:
+            return {"const": values[0], "type": json_type}
+        return {"enum": values, "type": json_type}
+    return None
+
+
+def default_json(node: cst.BaseExpression) -> Any:
+    """The JSON form pydantic gives a literal default, or UNKNOWN."""
+    value = literal_value(node)
+    if value is UNKNOWN:
+        return UNKNOWN
+    return to_json(value)

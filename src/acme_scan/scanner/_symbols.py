@@ -1,0 +1,290 @@
+"""What a name is bound to, as far as flow discovery cares, and Python's scoping rules.
+
+A module is walked statement by statement in execution order, so a later rebinding shadows
+an earlier import exactly where Python would. Function bodies run after the module has
+finished executing, so their free names resolve against the module's final state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import libcst as cst
+
+#: Qualified names of Prefect's flow decorator.
+FLOW_DECORATORS = frozenset({"prefect.flow", "prefect.flows.flow"})
+#: Modules whose `import *` binds `flow` to Prefect's decorator (prefect.__all__ has it;
+#: prefect.flows has no __all__, so every public name is exported).
+STAR_FLOW_MODULES = frozenset({"prefect", "prefect.flows"})
+
+
+class Symbol:
+    """Base of what a name can be bound to."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Other(Symbol):
+    """Bound to something irrelevant to flow discovery."""
+
+
+OTHER = Other()
+
+
+@dataclass(frozen=True, slots=True)
+class Qual(Symbol):
+    """A module or an object imported from one, by qualified name (`typing.List`)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlowDecorator(Symbol):
+    """Prefect's flow decorator, possibly already called with keyword arguments.
+
+    `kwargs` holds (keyword, models.Value) pairs resolved where the call was made.
+    """
+
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    star_kwargs: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef(Symbol):
+    """A function defined by a `def` statement in the scanned module."""
+
+    node: cst.FunctionDef
+    scope: Scope
+
+
+@dataclass(frozen=True, slots=True)
+class FlowObject(Symbol):
+    """A flow object (from a decorator, `flow(fn)` or `with_options`)."""
+
+    spec: Any  # scanner.core.FlowSpec; Any avoids an import cycle
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Symbol):
+    """A constant: the name was last assigned a literal."""
+
+    value: Any
+
+
+def is_flow_decorator(symbol: Symbol) -> bool:
+    return isinstance(symbol, FlowDecorator) or (
+        isinstance(symbol, Qual) and symbol.name in FLOW_DECORATORS
+    )
+
+
+def as_flow_decorator(symbol: Symbol) -> FlowDecorator:
+    return symbol if isinstance(symbol, FlowDecorator) else FlowDecorator()
+
+
+def merge(states: Iterable[dict[str, Symbol]]) -> dict[str, Symbol]:
+    """State after one of several branches ran; Prefect's decorator wins when any branch has it.
+
+    `try: from prefect import flow` / `except ImportError: flow = noop` and
+    `if TYPE_CHECKING:` imports are meant to be Prefect's flow where Prefect is installed.
+    """
+    states = list(states)
+    names: set[str] = set()
+    for state in states:
+        names.update(state)
+    result: dict[str, Symbol] = {}
+    for name in names:
+        values = [state[name] for state in states if name in state]
+        first = values[0]
+        if all(value == first for value in values) and len(values) == len(states):
+            result[name] = first
+            continue
+        chosen: Symbol = OTHER
+        for value in values:
+            if is_flow_decorator(value) or isinstance(value, FlowObject | Qual):
+                chosen = value
+                break
+        result[name] = chosen
+    return result
+
+
+ScopeKind = Literal["module", "class", "function"]
+
+
+@dataclass(eq=False)
+class Scope:
+    """One Python scope: the module, a class body or a function body."""
+
+    kind: ScopeKind
+    parent: Scope | None
+    qualname_prefix: str
+    node: cst.FunctionDef | cst.ClassDef | None = None
+    in_function: bool = False
+    unloadable: bool = False
+    state: dict[str, Symbol] = field(default_factory=dict)
+    _locals: frozenset[str] | None = None
+    _globals: frozenset[str] | None = None
+
+    def module(self) -> Scope:
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def bind(self, name: str, symbol: Symbol) -> None:
+        if self.kind == "function" and name in self.declared_global():
+            self.module().state[name] = symbol
+        else:
+            self.state[name] = symbol
+
+    def unbind(self, name: str) -> None:
+        self.state.pop(name, None)
+
+    def lookup(self, name: str) -> Symbol:
+        """What `name` refers to at the current point of execution in this scope."""
+        scope: Scope | None = self
+        first = True
+        while scope is not None:
+            if scope.kind == "class":
+                if first and name in scope.state:
+                    return scope.state[name]
+            elif scope.kind == "function":
+                if name in scope.declared_global():
+                    return self.module().state.get(name, _builtin(name))
+                if name in scope.local_names():
+                    return scope.state.get(name, OTHER)
+            else:
+                return scope.state.get(name, _builtin(name))
+            first = False
+            scope = scope.parent
+        return _builtin(name)
+
+    def local_names(self) -> frozenset[str]:
+        if self._locals is None:
+            self._compute_locals()
+        assert self._locals is not None
+        return self._locals
+
+    def declared_global(self) -> frozenset[str]:
+        if self.kind != "function":
+            return frozenset()
+        if self._globals is None:
+            self._compute_locals()
+        assert self._globals is not None
+        return self._globals
+
+    def _compute_locals(self) -> None:
+        assert isinstance(self.node, cst.FunctionDef)
+        collector = _LocalNames()
+        self.node.params.visit(collector)
+        self.node.body.visit(collector)
+        self._globals = frozenset(collector.globals)
+        self._locals = frozenset(collector.bound - collector.globals - collector.nonlocals)
+
+
+def _builtin(name: str) -> Symbol:
+    return Qual(f"builtins.{name}")
+
+
+class _LocalNames(cst.CSTVisitor):
+    """Names a function body binds (so they are local throughout it), nested scopes excluded."""
+
+    def __init__(self) -> None:
+        self.bound: set[str] = set()
+        self.globals: set[str] = set()
+        self.nonlocals: set[str] = set()
+        self._depth = 0
+
+    def visit_Param(self, node: cst.Param) -> bool:
+        if self._depth == 0:
+            self.bound.add(node.name.value)
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.bound.add(node.name.value)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.bound.add(node.name.value)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.globals.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.nonlocals.update(item.name.value for item in node.names)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.bound.update(target_names(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.bound.update(target_names(node.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.bound.update(target_names(node.target))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.bound.update(target_names(node.target))
+
+    def visit_For(self, node: cst.For) -> None:
+        self.bound.update(target_names(node.target))
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self.bound.update(target_names(node.name))
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.bound.update(target_names(node.target))
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            if alias.asname is None:
+                self.bound.add(_dotted(alias.name).split(".")[0])
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            if alias.asname is None:
+                self.bound.add(_dotted(alias.name))
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self.bound.add(node.name.value)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self.bound.add(node.name.value)
+
+    def visit_CompFor(self, node: cst.CompFor) -> bool:
+        return False
+
+
+def target_names(node: cst.BaseExpression) -> list[str]:
+    """Names bound by an assignment target (`a`, `a, (b, *c)`; attributes bind nothing)."""
+    if isinstance(node, cst.Name):
+        return [node.value]
+    if isinstance(node, cst.Tuple | cst.List):
+        names: list[str] = []
+        for element in node.elements:
+            names.extend(target_names(element.value))
+        return names
+    if isinstance(node, cst.StarredElement):
+        return target_names(node.value)
+    return []
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    raise TypeError(f"not a dotted name: {node!r}")
+
+
+dotted = _dotted

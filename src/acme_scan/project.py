@@ -8,7 +8,6 @@ read, and files whose bytes hash the same are reused without being parsed.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -16,14 +15,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acme_scan import codes
 from acme_scan._version import __version__
 from acme_scan.discovery import discover
 from acme_scan.errors import IndexFileError, RootError
-from acme_scan.models import Diagnostic, FileRecord, Flow, Index, ModuleScan
-from acme_scan.scanner import scan_source
+from acme_scan.models import FileRecord, Flow, Index
 from acme_scan.settings import Settings, load_settings
 from acme_scan.store import load_index, write_index
+from acme_scan.workers import Job, run_jobs, unreadable
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +57,6 @@ def default_index_path(root: Path, settings: Settings | None = None) -> Path:
     return root / settings.index
 
 
-def file_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 def scan_project(
     root: str | os.PathLike[str],
     *,
@@ -71,12 +65,14 @@ def scan_project(
     write: bool = True,
     reuse: bool = True,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> ProjectScan:
     """Bring the index of `root` up to date and return it.
 
     `index_path` defaults to the settings' index location; with `write=False` nothing is
     written (the previous index is still reused when present); `reuse=False` forces a cold
-    scan.
+    scan. `workers` caps the processes parsing in parallel (default: the usable cores; a
+    pool is only started when there is enough work to pay for it).
     """
     started = time.perf_counter()
     root_path = Path(root).absolute()
@@ -98,15 +94,48 @@ def scan_project(
             old_flows.setdefault(flow.path, []).append(flow)
 
     records: dict[str, FileRecord] = {}
-    flows: list[Flow] = []
-    for number, rel in enumerate(rels, 1):
-        record, file_flows = _scan_file(
-            root_path, rel, settings, previous, old_flows, index_mtime, stats
-        )
-        records[rel] = record
-        flows.extend(file_flows)
+    file_flows: dict[str, list[Flow]] = {}
+    jobs: list[Job] = []
+    for rel in rels:
+        old = previous.files.get(rel) if previous is not None else None
+        try:
+            stat = (root_path / rel).stat()
+        except OSError as exc:
+            records[rel] = _unreadable(rel, exc)
+            continue
+        # Unchanged size and mtime: trust the record, unless the file may have changed
+        # within the same clock tick as the index was written ("racy": re-hashed).
+        if (
+            old is not None
+            and old.size == stat.st_size
+            and old.mtime_ns == stat.st_mtime_ns
+            and stat.st_mtime_ns < index_mtime
+        ):
+            stats.reused += 1
+            records[rel] = old
+            file_flows[rel] = old_flows.get(rel, [])
+        else:
+            jobs.append(Job(rel, old.hash if old is not None else None))
+    done = len(rels) - len(jobs)
+    for outcome in run_jobs(root_path, jobs, settings.prefilter, workers):
+        rel = outcome.rel
+        done += 1
+        if outcome.record is None:  # same bytes as before: keep the old record
+            old = previous.files[rel] if previous is not None else None
+            assert old is not None
+            stats.reused += 1
+            records[rel] = old.model_copy(
+                update={"size": outcome.size, "mtime_ns": outcome.mtime_ns}
+            )
+            file_flows[rel] = old_flows.get(rel, [])
+        else:
+            records[rel] = outcome.record
+            file_flows[rel] = list(outcome.flows)
         if progress is not None:
-            progress(number, len(rels))
+            progress(done, len(rels))
+    for record in records.values():
+        _count(record.status, stats)
+    flows = [flow for rel in rels for flow in file_flows.get(rel, [])]
     index = build_index(root_path, settings, records, flows)
     written = False
     if write:
@@ -153,76 +182,6 @@ def _previous_index(
     return index, index_mtime
 
 
-def _scan_file(
-    root: Path,
-    rel: str,
-    settings: Settings,
-    previous: Index | None,
-    old_flows: dict[str, list[Flow]],
-    index_mtime: int,
-    stats: ScanStats,
-) -> tuple[FileRecord, list[Flow]]:
-    full = root / rel
-    old = previous.files.get(rel) if previous is not None else None
-    try:
-        stat = full.stat()
-    except OSError as exc:
-        return _unreadable(rel, exc, stats), []
-    # Unchanged size and mtime: trust the record, unless the file may have changed within
-    # the same clock tick as the index was written ("racy" files are re-hashed).
-    if (
-        old is not None
-        and old.size == stat.st_size
-        and old.mtime_ns == stat.st_mtime_ns
-        and stat.st_mtime_ns < index_mtime
-    ):
-        stats.reused += 1
-        _count(old.status, stats)
-        return old, old_flows.get(rel, [])
-    try:
-        data = full.read_bytes()
-    except OSError as exc:
-        return _unreadable(rel, exc, stats), []
-    digest = file_digest(data)
-    if old is not None and old.hash == digest:
-        stats.reused += 1
-        _count(old.status, stats)
-        record = old.model_copy(update={"size": len(data), "mtime_ns": stat.st_mtime_ns})
-        return record, old_flows.get(rel, [])
-    try:
-        result = scan_source(data, rel, prefilter=settings.prefilter)
-    except Exception as exc:  # a bug in the scanner must not cost the rest of the project
-        logger.exception("internal error while scanning %s", rel)
-        result = ModuleScan(
-            path=rel,
-            status="failed",
-            diagnostics=(
-                Diagnostic(
-                    path=rel,
-                    line=0,
-                    column=0,
-                    code=codes.INTERNAL.code,
-                    severity=codes.INTERNAL.severity,
-                    message=f"acme-scan failed on this file ({type(exc).__name__}: {exc}); "
-                    "please report it",
-                ),
-            ),
-        )
-    _count(result.status, stats)
-    return _record(result, len(data), stat.st_mtime_ns, digest), list(result.flows)
-
-
-def _record(result: ModuleScan, size: int, mtime_ns: int, digest: str) -> FileRecord:
-    return FileRecord(
-        size=size,
-        mtime_ns=mtime_ns,
-        hash=digest,
-        status=result.status,
-        flows=[flow.id for flow in result.flows],
-        diagnostics=list(result.diagnostics),
-    )
-
-
 def _count(status: str, stats: ScanStats) -> None:
     if status == "parsed":
         stats.parsed += 1
@@ -232,17 +191,5 @@ def _count(status: str, stats: ScanStats) -> None:
         stats.failed += 1
 
 
-def _unreadable(rel: str, exc: OSError, stats: ScanStats) -> FileRecord:
-    stats.failed += 1
-    reason = exc.strerror or str(exc)
-    diagnostic = Diagnostic(
-        path=rel,
-        line=0,
-        column=0,
-        code=codes.UNREADABLE.code,
-        severity=codes.UNREADABLE.severity,
-        message=f"cannot read the file: {reason}; check its permissions",
-    )
-    return FileRecord(
-        size=0, mtime_ns=0, hash="", status="failed", flows=[], diagnostics=[diagnostic]
-    )
+def _unreadable(rel: str, exc: OSError) -> FileRecord:
+    return unreadable(rel, exc)

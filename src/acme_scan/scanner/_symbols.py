@@ -124,8 +124,8 @@ class Scope:
     in_function: bool = False
     unloadable: bool = False
     state: dict[str, Symbol] = field(default_factory=dict)
+    declared_globals: set[str] = field(default_factory=set)
     _locals: frozenset[str] | None = None
-    _globals: frozenset[str] | None = None
 
     def module(self) -> Scope:
         scope = self
@@ -134,32 +134,41 @@ class Scope:
         return scope
 
     def bind(self, name: str, symbol: Symbol) -> None:
-        if self.kind == "function" and name in self.declared_global():
+        if name in self.declared_globals:
             self.module().state[name] = symbol
         else:
             self.state[name] = symbol
 
     def unbind(self, name: str) -> None:
-        self.state.pop(name, None)
+        if name in self.declared_globals:
+            self.module().state.pop(name, None)
+        else:
+            self.state.pop(name, None)
 
     def lookup(self, name: str) -> Symbol:
         """What `name` refers to at the current point of execution in this scope."""
-        scope: Scope | None = self
-        first = True
-        while scope is not None:
-            if scope.kind == "class":
-                if first and name in scope.state:
-                    return scope.state[name]
-            elif scope.kind == "function":
-                if name in scope.declared_global():
-                    return self.module().state.get(name, _builtin(name))
-                if name in scope.local_names():
-                    return scope.state.get(name, OTHER)
-            else:
-                return scope.state.get(name, _builtin(name))
-            first = False
-            scope = scope.parent
-        return _builtin(name)
+        return self._lookup(name, first=True)
+
+    def _lookup(self, name: str, *, first: bool) -> Symbol:
+        if self.kind == "module":
+            return self.state.get(name, _builtin(name))
+        if self.kind == "class":
+            if first and name in self.state:
+                return self.state[name]
+            assert self.parent is not None
+            return self.parent._lookup(name, first=False)
+        if name in self.declared_globals:
+            return self.module().state.get(name, _builtin(name))
+        if name in self.state:
+            return self.state[name]
+        assert self.parent is not None
+        outer = self.parent._lookup(name, first=False)
+        # A name bound anywhere in a function is local throughout it (read before its
+        # binding, it is unbound). Computing the function's local names costs a full visit,
+        # so it is done only when the answer matters.
+        if _relevant(outer) and name in self.local_names():
+            return OTHER
+        return outer
 
     def local_names(self) -> frozenset[str]:
         if self._locals is None:
@@ -167,21 +176,18 @@ class Scope:
         assert self._locals is not None
         return self._locals
 
-    def declared_global(self) -> frozenset[str]:
-        if self.kind != "function":
-            return frozenset()
-        if self._globals is None:
-            self._compute_locals()
-        assert self._globals is not None
-        return self._globals
-
     def _compute_locals(self) -> None:
         assert isinstance(self.node, cst.FunctionDef)
         collector = _LocalNames()
         self.node.params.visit(collector)
         self.node.body.visit(collector)
-        self._globals = frozenset(collector.globals)
         self._locals = frozenset(collector.bound - collector.globals - collector.nonlocals)
+
+
+def _relevant(symbol: Symbol) -> bool:
+    if isinstance(symbol, Other):
+        return False
+    return not (isinstance(symbol, Qual) and symbol.name.startswith("builtins."))
 
 
 def _builtin(name: str) -> Symbol:

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from acme_scan import codes
 from acme_scan.codes import Code
 from acme_scan.models import Diagnostic, Flow, FlowForm, ModuleScan, Parameter, Value
 from acme_scan.scanner._docstrings import function_docstring, parameter_descriptions
 from acme_scan.scanner._literals import UNKNOWN, literal_value, to_json
+from acme_scan.scanner._positions import Anchor, Positions, positions_for
 from acme_scan.scanner._schema import default_json, type_schema
 from acme_scan.scanner._source import DecodeFailure, decode_source
 from acme_scan.scanner._symbols import (
@@ -70,13 +71,27 @@ RESERVED_PARAMETERS = ("return_state", "wait_for")
 BANNED_NAME_CHARACTERS = "/%&><"
 
 
-def could_define_flows(source: bytes) -> bool:
-    """Whether `source` can possibly reach Prefect's flow decorator (the prefilter).
+# `import ... prefect...` (binds `prefect`, or an alias of `prefect` / `prefect.flows`).
+_IMPORT_PREFECT = re.compile(rb"\bimport\b[^\n;#]*(?<![\w.])prefect\b")
+# `from prefect import ...` / `from prefect.flows import ...` (whitespace may surround dots).
+_FROM_PREFECT = re.compile(rb"\bfrom\s+prefect(?:\s*\.\s*flows)?\s+import\b")
 
-    Binding Prefect's `flow` needs the token `prefect` in an import and `flow` where it is
-    used; source encodings are ASCII-compatible (PEP 263), so a byte search is sound.
+
+def could_define_flows(source: bytes) -> bool:
+    """Whether `source` can possibly bind Prefect's flow decorator (the prefilter).
+
+    A flow needs Prefect's decorator, and the only ways to bind it are `import prefect`
+    (possibly `prefect.x`, possibly aliased, possibly among other modules), `import
+    prefect.flows as x`, `from prefect import ...` and `from prefect.flows import ...`.
+    The two patterns above over-approximate these statements on the raw bytes (line
+    continuations are joined first; source encodings are ASCII-compatible per PEP 263), so a
+    file they do not match cannot define a flow and need not be parsed.
     """
-    return b"prefect" in source and b"flow" in source
+    if b"prefect" not in source or b"flow" not in source:
+        return False
+    if b"\\" in source:
+        source = source.replace(b"\\\r\n", b" ").replace(b"\\\n", b" ")
+    return bool(_IMPORT_PREFECT.search(source) or _FROM_PREFECT.search(source))
 
 
 def scan_source(source: bytes, path: str, *, prefilter: bool = True) -> ModuleScan:
@@ -97,7 +112,7 @@ def scan_source(source: bytes, path: str, *, prefilter: bool = True) -> ModuleSc
         message = f"cannot parse: {type(exc).__name__}: {exc}"
         diagnostic = _diagnostic(codes.SYNTAX_ERROR, path, 0, 0, message)
         return ModuleScan(path=path, status="failed", diagnostics=(diagnostic,))
-    return _ModuleScanner(module, path).scan()
+    return _ModuleScanner(module, text, path).scan()
 
 
 def _syntax_error_location(text: str, exc: cst.ParserSyntaxError) -> tuple[int, int, str]:
@@ -148,23 +163,23 @@ class _Found:
     spec: FlowSpec
     qualname: str
     form: FlowForm
-    anchor: cst.CSTNode
-    decorator: cst.CSTNode | None
+    anchor: Anchor
+    decorator: Anchor | None
     loadable: bool
-    name_node: cst.CSTNode | None = None
     order: int = 0
 
 
 @dataclass
 class _Pending:
     code: Code
-    node: cst.CSTNode
+    node: Anchor
     message: str
 
 
 @dataclass
 class _ModuleScanner:
     module: cst.Module
+    text: str
     path: str
     found: list[_Found] = field(default_factory=list)
     pending: list[_Pending] = field(default_factory=list)
@@ -172,6 +187,7 @@ class _ModuleScanner:
         default_factory=list
     )
     main_guard: int = 0
+    anchor: Anchor | None = None
 
     # -- driver ------------------------------------------------------------------------------
 
@@ -183,16 +199,10 @@ class _ModuleScanner:
             self.block(body, scope)
         if not self.found and not self.pending:
             return ModuleScan(path=self.path, status="parsed")
-        positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = positions_for(self.module, self.text)
         flows = self._flows(positions)
         diagnostics = [
-            _diagnostic(
-                item.code,
-                self.path,
-                positions[item.node].start.line,
-                positions[item.node].start.column + 1,
-                item.message,
-            )
+            _diagnostic(item.code, self.path, *positions.start(item.node), item.message)
             for item in self.pending
         ]
         diagnostics.sort(key=lambda d: (d.line, d.column, d.code, d.message))
@@ -200,15 +210,8 @@ class _ModuleScanner:
             path=self.path, status="parsed", flows=tuple(flows), diagnostics=tuple(diagnostics)
         )
 
-    def _flows(self, positions: Any) -> list[Flow]:
-        ordered = sorted(
-            self.found,
-            key=lambda f: (
-                positions[f.anchor].start.line,
-                positions[f.anchor].start.column,
-                f.order,
-            ),
-        )
+    def _flows(self, positions: Positions) -> list[Flow]:
+        ordered = sorted(self.found, key=lambda f: (*positions.start(f.anchor), f.order))
         seen: dict[str, int] = {}
         flows: list[Flow] = []
         for item in ordered:
@@ -218,10 +221,7 @@ class _ModuleScanner:
             seen[key] = occurrence + 1
             if occurrence:
                 key = f"{key}#{occurrence}"
-            anchor: CodeRange = positions[item.anchor]
-            line = anchor.start.line
-            if item.name_node is not None:
-                line = positions[item.name_node].start.line
+            line, column = positions.start(item.anchor)
             flows.append(
                 Flow(
                     id=hashlib.blake2b(key.encode(), digest_size=8).hexdigest(),
@@ -232,11 +232,9 @@ class _ModuleScanner:
                     entrypoint=f"{self.path}:{item.qualname}" if item.loadable else None,
                     form=item.form,
                     line=line,
-                    column=anchor.start.column + 1,
-                    decorator_line=(
-                        positions[item.decorator].start.line if item.decorator else None
-                    ),
-                    end_line=anchor.end.line,
+                    column=column,
+                    decorator_line=(positions.start(item.decorator)[0] if item.decorator else None),
+                    end_line=positions.end_line(item.anchor),
                     is_async=bool(spec.function and spec.function.asynchronous),
                     is_method=spec.is_method,
                     description=spec.description,
@@ -249,6 +247,10 @@ class _ModuleScanner:
         return flows
 
     def report(self, code: Code, node: cst.CSTNode, message: str) -> None:
+        """Record a diagnostic at `node` if it is an anchor, else at the current anchor."""
+        if not isinstance(node, cst.FunctionDef | cst.Decorator | cst.BaseSmallStatement):
+            assert self.anchor is not None
+            node = self.anchor
         self.pending.append(_Pending(code, node, message))
 
     # -- statements --------------------------------------------------------------------------
@@ -348,6 +350,7 @@ class _ModuleScanner:
             self.block(node.finalbody.body.body, scope)
 
     def small(self, node: cst.BaseSmallStatement, scope: Scope) -> None:
+        self.anchor = node
         if isinstance(node, cst.Import):
             for alias in node.names:
                 name = dotted(alias.name)
@@ -377,6 +380,8 @@ class _ModuleScanner:
         elif isinstance(node, cst.Del):
             for name in target_names(node.target):
                 scope.unbind(name)
+        elif isinstance(node, cst.Global) and scope.kind == "function":
+            scope.declared_globals.update(item.name.value for item in node.names)
 
     def import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
         module = None if node.relative or node.module is None else dotted(node.module)
@@ -393,7 +398,7 @@ class _ModuleScanner:
 
     def assigned(
         self,
-        statement: cst.CSTNode,
+        statement: cst.BaseSmallStatement,
         value: cst.BaseExpression,
         scope: Scope,
         target: cst.BaseExpression,
@@ -440,6 +445,7 @@ class _ModuleScanner:
         flow_decorator: FlowDecorator | None = None
         failed = False
         for decorator in node.decorators:
+            self.anchor = decorator
             expression = decorator.decorator
             if isinstance(expression, cst.Call):
                 callee = self.expression(expression.func, scope)
@@ -484,11 +490,10 @@ class _ModuleScanner:
                         anchor=node,
                         decorator=decorator_node,
                         loadable=not scope.unloadable and not self.main_guard,
-                        name_node=node.name,
                         order=len(self.found),
                     )
                 )
-                self._loadability(scope, node.name, qualname)
+                self._loadability(scope, node, qualname)
                 bound = FlowObject(spec)
             else:
                 bound = OTHER

@@ -1,0 +1,141 @@
+"""Loading and scanning files, inline or across a process pool.
+
+A job names a file and the hash its index record had; its outcome is a frozen, picklable
+value: the new record and flows, or `record=None` when the bytes hash as before. OS errors
+become AS003 diagnostics and scanner bugs AS000 diagnostics here, so one bad file never
+aborts the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from acme_scan import codes
+from acme_scan.models import Diagnostic, FileRecord, Flow, ModuleScan
+from acme_scan.scanner import scan_source
+
+logger = logging.getLogger(__name__)
+
+#: Below this many files to load, a pool costs more than it saves.
+POOL_THRESHOLD = 400
+#: Files a worker handles per round trip.
+CHUNK_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    rel: str
+    old_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    rel: str
+    size: int
+    mtime_ns: int
+    record: FileRecord | None
+    flows: tuple[Flow, ...] = ()
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
+    full = root / job.rel
+    try:
+        with open(full, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            data = handle.read()
+    except OSError as exc:
+        return Outcome(job.rel, 0, 0, unreadable(job.rel, exc))
+    digest = file_digest(data)
+    if job.old_hash == digest:
+        return Outcome(job.rel, len(data), stat.st_mtime_ns, None)
+    try:
+        result = scan_source(data, job.rel, prefilter=prefilter)
+    except Exception as exc:  # a bug in the scanner must not cost the rest of the project
+        logger.exception("internal error while scanning %s", job.rel)
+        result = ModuleScan(
+            path=job.rel,
+            status="failed",
+            diagnostics=(
+                _diagnostic(
+                    job.rel,
+                    codes.INTERNAL,
+                    f"acme-scan failed on this file ({type(exc).__name__}: {exc}); "
+                    "please report it",
+                ),
+            ),
+        )
+    record = FileRecord(
+        size=len(data),
+        mtime_ns=stat.st_mtime_ns,
+        hash=digest,
+        status=result.status,
+        flows=[flow.id for flow in result.flows],
+        diagnostics=list(result.diagnostics),
+    )
+    return Outcome(job.rel, len(data), stat.st_mtime_ns, record, result.flows)
+
+
+def _diagnostic(rel: str, code: codes.Code, message: str) -> Diagnostic:
+    return Diagnostic(
+        path=rel, line=0, column=0, code=code.code, severity=code.severity, message=message
+    )
+
+
+def unreadable(rel: str, exc: OSError) -> FileRecord:
+    message = f"cannot read the file: {exc.strerror or exc}; check its permissions"
+    return FileRecord(
+        size=0,
+        mtime_ns=0,
+        hash="",
+        status="failed",
+        flows=[],
+        diagnostics=[_diagnostic(rel, codes.UNREADABLE, message)],
+    )
+
+
+def _can_fork() -> bool:
+    """Workers are forked: they inherit the loaded scanner and never re-run the caller's
+    `__main__` (the extension's runner script, say), as spawned workers would. Forking a
+    process that runs other threads is unsafe, so then the scan stays in this process."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _scan_chunk(root: Path, jobs: Sequence[Job], prefilter: bool) -> list[Outcome]:
+    return [load_and_scan(root, job, prefilter) for job in jobs]
+
+
+def run_jobs(
+    root: Path, jobs: Sequence[Job], prefilter: bool, workers: int | None = None
+) -> Iterator[Outcome]:
+    """Outcomes of `jobs`, in order; in a process pool when that pays off."""
+    count = default_workers() if workers is None else max(1, workers)
+    if count == 1 or len(jobs) < POOL_THRESHOLD or not _can_fork():
+        for job in jobs:
+            yield load_and_scan(root, job, prefilter)
+        return
+    chunks = [jobs[i : i + CHUNK_SIZE] for i in range(0, len(jobs), CHUNK_SIZE)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(count, len(chunks)), mp_context=context) as pool:
+        roots = [root] * len(chunks)
+        prefilters = [prefilter] * len(chunks)
+        for outcomes in pool.map(_scan_chunk, roots, chunks, prefilters):
+            yield from outcomes

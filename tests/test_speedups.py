@@ -1,0 +1,146 @@
+"""The speed-ups change nothing: prefilter soundness, ast-aligned positions, the worker pool."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from acme_scan import scan_project, scan_source
+from acme_scan.scanner import _positions, could_define_flows
+from acme_scan.scanner import core as scanner_core
+from benchmarks.generate import generate
+from tests.conftest import FIXTURES
+
+ROOT = Path(__file__).parent.parent
+
+POSITION_CASES = {
+    "decorators": """
+        import prefect
+        from prefect import flow
+
+        @flow
+        @other
+        def a(x: int = 1): ...
+
+        class K:
+            @flow(name="k")
+            @staticmethod
+            def m(): ...
+        """,
+    "semicolons_and_unicode": """
+        from prefect import flow
+        def f(): pass
+        é = "ü"; g = flow(f); h = g.with_options(name="h")
+        x: object = flow(name="x")(f)
+        """,
+    "compound": """
+        from prefect import flow
+        try:
+            import os
+        except ImportError:
+            pass
+        else:
+            @flow
+            def in_else(): ...
+        finally:
+            pass
+        for i in range(3):
+            pass
+        else:
+            @flow
+            async def in_for_else(): ...
+        while False:
+            pass
+        with open("x") as fh:
+            @flow
+            def in_with(): ...
+        match 1:
+            case 1:
+                @flow
+                def in_match(): ...
+            case _:
+                pass
+        if True: pass
+        elif False:
+            @flow
+            def in_elif(): ...
+        else:
+            pass
+        def outer():
+            @flow(name="in/valid")
+            def bad(): ...
+            @flow
+            def nested(): ...
+        @flow("positional")
+        def positional(): ...
+        y = flow(unknown_function)
+        """,
+}
+
+
+@pytest.mark.parametrize("case", sorted(POSITION_CASES))
+def test_ast_positions_equal_libcst_positions(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = textwrap.dedent(POSITION_CASES[case]).encode()
+    fast = scan_source(source, "m.py")
+    assert fast.flows or fast.diagnostics
+    monkeypatch.setattr(
+        scanner_core, "positions_for", lambda module, text: _positions._CstPositions(module)
+    )
+    assert scan_source(source, "m.py") == fast
+
+
+def test_newer_syntax_falls_back_to_libcst_positions() -> None:
+    source = b"from prefect import flow\ntype Alias = int\n\n@flow\ndef f[T](x: T): ...\n"
+    result = scan_source(source, "m.py")
+    assert [(f.name, f.line, f.decorator_line, f.end_line) for f in result.flows] == [
+        ("f", 5, 4, 5)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (b"import prefect\n@prefect.flow\ndef f(): ...", True),
+        (b"import os, prefect.flows as pf\nflow", True),
+        (b"from prefect import flow", True),
+        (b"from  prefect . flows import (\n    flow,\n)", True),
+        (b"import os, \\\n    prefect\nflow", True),
+        (b"from \\\n prefect import flow", True),
+        (b"from prefect.client import get_client  # a flow helper", False),
+        (b"# uses prefect's flow\nimport os", False),
+        (b"from .prefect import flow", False),
+        (b"import myprefect\nflow", False),
+        (b"from metaflow import flow", False),
+    ],
+)
+def test_prefilter_cases(source: bytes, expected: bool) -> None:
+    assert could_define_flows(source) is expected
+
+
+def corpus() -> list[Path]:
+    files = sorted((FIXTURES).rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
+    return [path for path in files if path.is_file()]
+
+
+def test_prefilter_never_drops_a_flow(tmp_path: Path) -> None:
+    generate(tmp_path, 70)
+    paths = corpus() + sorted(tmp_path.rglob("*.py"))
+    checked = 0
+    for path in paths:
+        data = path.read_bytes()
+        full = scan_source(data, "m.py", prefilter=False)
+        if full.flows or any(d.code.startswith("AS1") for d in full.diagnostics):
+            checked += 1
+            assert could_define_flows(data), path
+            assert scan_source(data, "m.py") == full
+    assert checked > 40
+
+
+def test_pool_and_inline_scans_are_identical(tmp_path: Path) -> None:
+    expected = generate(tmp_path, 500)
+    pooled = scan_project(tmp_path, write=False, workers=2).index
+    inline = scan_project(tmp_path, write=False, workers=1).index
+    assert pooled == inline
+    assert len(pooled.flows) == expected

@@ -1,1 +1,40 @@
-"""acme_portal_sdk: the SDK the acme-portal VSCode extension calls (in progress)."""
+"""acme-portal-sdk: the objects behind the acme-portal VSCode extension.
+
+A project defines, in `.acme_portal_sdk/`, instances of the four base classes exported here
+(`FlowFinder`, `DeploymentFinder`, `DeployWorkflow`, `PromoteWorkflow`); the extension
+imports them and calls them with JSON arguments. This package is a drop-in replacement for
+acme-portal-sdk 1.2.0: same public names, JSON shapes and call signatures.
+
+Importing it has one side effect, kept from 1.x: the nearest `.env` file (in the current
+directory or a parent) is loaded into `os.environ`, never overriding a variable that is
+already set. It configures no logging, prints nothing and does not import Prefect.
+"""
+
+from acme_portal_sdk._environment import load_env_file
+from acme_portal_sdk._main import main
+from acme_portal_sdk.deployment_finder import DeploymentDetails, DeploymentFinder
+from acme_portal_sdk.deployment_promote import DeploymentPromote, PromoteWorkflow
+from acme_portal_sdk.flow_deploy import DeployInfo, DeployInfoPrep, DeployWorkflow, FlowDeployer
+from acme_portal_sdk.flow_finder import FlowDetails, FlowFinder
+from acme_scan._version import __version__
+
+#: Version of the protocol between the extension and the SDK (unchanged since 1.x).
+PROTOCOL_VERSION = 1
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "DeployInfo",
+    "DeployInfoPrep",
+    "DeployWorkflow",
+    "DeploymentDetails",
+    "DeploymentFinder",
+    "DeploymentPromote",
+    "FlowDeployer",
+    "FlowDetails",
+    "FlowFinder",
+    "PromoteWorkflow",
+    "__version__",
+    "main",
+]
+
+load_env_file()

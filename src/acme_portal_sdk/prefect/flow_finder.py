@@ -1,0 +1,128 @@
+"""`PrefectFlowFinder`: the project's Prefect flows, found statically by acme-scan.
+
+The finder scans lazily, on each call (its constructor does no I/O), with
+`acme_scan.project.scan_project`, which keeps an index file (`.acme_scan/index.json` by
+default) so that unchanged files are not parsed again. It never imports the project's code
+or Prefect, and prints nothing.
+
+Each deployable flow of the index becomes a `FlowDetails`:
+
+- `name`: Prefect's flow name with `-` replaced by `_`; `original_name`: Prefect's name.
+- `description`: the `description=` value or the docstring, `""` when there is none.
+- `id`: the scanner's id, stable across runs (same file and qualname, same id).
+- `source_path`: absolute path of the file; `line_number`: line of its `def` (1-based).
+- `source_relative`: POSIX path relative to the root; `grouping`: its folder names.
+- `child_attributes`: `obj_name` (qualname of the flow object), `module` (dotted module
+  path relative to the root), `import_path` (`module` prefixed with the root folder's
+  name, as acme-portal-sdk 1.x built it) and `entrypoint` (Prefect's `path:qualname`).
+
+Flows that cannot be deployed (defined inside a function, or whose name is only known at
+run time) are not listed: the scanner reports them as diagnostics instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from acme_portal_sdk.flow_finder import FlowDetails, FlowFinder
+
+if TYPE_CHECKING:
+    from acme_scan.models import Flow, Index
+
+logger = logging.getLogger(__name__)
+
+#: Kept for code written against acme-portal-sdk 1.x, which exported this alias.
+PrefectFlowDetails = FlowDetails
+
+
+@dataclass
+class PrefectFlowAttributes:
+    """The Prefect-specific `child_attributes` of a flow (as in acme-portal-sdk 1.x)."""
+
+    obj_name: str
+    module: str
+    import_path: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the attributes as a `child_attributes` dict."""
+        return {"obj_name": self.obj_name, "module": self.module, "import_path": self.import_path}
+
+
+def module_path(relative: str) -> str:
+    """The dotted module path of a POSIX file path: `pkg/sub/mod.py` -> `pkg.sub.mod`.
+
+    A package's `__init__.py` gives the package itself (`pkg/__init__.py` -> `pkg`).
+    """
+    parts = list(PurePosixPath(relative).with_suffix("").parts)
+    if len(parts) > 1 and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def flow_details(flow: Flow, root: Path) -> FlowDetails:
+    """The `FlowDetails` of a scanned flow whose `path` is relative to the absolute `root`.
+
+    Raises `ValueError` for a flow whose name is unknown statically (`flow.name` is None).
+    """
+    if flow.name is None:
+        raise ValueError(f"{flow.path}:{flow.line}: the name of flow {flow.qualname} is unknown")
+    relative = PurePosixPath(flow.path)
+    module = module_path(flow.path)
+    attributes: dict[str, Any] = {
+        **PrefectFlowAttributes(
+            obj_name=flow.qualname,
+            module=module,
+            import_path=f"{root.name}.{module}" if root.name else module,
+        ).to_dict()
+    }
+    if flow.entrypoint is not None:
+        attributes["entrypoint"] = flow.entrypoint
+    return FlowDetails(
+        name=flow.name.replace("-", "_"),
+        original_name=flow.name,
+        description=flow.description or "",
+        id=flow.id,
+        source_path=str(root.joinpath(*relative.parts)),
+        source_relative=flow.path,
+        line_number=flow.line,
+        grouping=list(relative.parent.parts),
+        child_attributes=attributes,
+    )
+
+
+class PrefectFlowFinder(FlowFinder):
+    """Lists the deployable Prefect flows under `root_dir` (default: the current directory).
+
+    `root_dir` is resolved when the finder is called, not when it is built. With
+    `write_index=False` the index file is read when present but never written; when it
+    cannot be written (read-only checkout) the scan is redone without writing it.
+    """
+
+    def __init__(self, root_dir: str | os.PathLike[str] = ".", *, write_index: bool = True) -> None:
+        self.root_dir = root_dir
+        self.write_index = write_index
+
+    def _index(self) -> Index:
+        from acme_scan.errors import IndexFileError
+        from acme_scan.project import scan_project
+
+        if self.write_index:
+            try:
+                return scan_project(self.root_dir).index
+            except IndexFileError as exc:
+                logger.debug("scanning without writing the index: %s", exc)
+        return scan_project(self.root_dir, write=False).index
+
+    def list_flows(self) -> list[FlowDetails]:
+        """Scan the project (incrementally) and return its deployable flows in index order."""
+        index = self._index()
+        root = Path(index.root)
+        return [
+            flow_details(flow, root)
+            for flow in index.flows
+            if flow.deployable and flow.name is not None
+        ]

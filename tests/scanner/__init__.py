@@ -1,0 +1,1 @@
+"""Tests of the pure scanning core (`acme_scan.scanner.scan_source`)."""

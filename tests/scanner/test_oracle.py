@@ -1,0 +1,419 @@
+"""Differential test: what `scan_source` reports vs what real Prefect computes.
+
+The fixture modules in tests/fixtures/oracle/ are safe to import. ONE subprocess (this
+interpreter, so the venv's prefect) imports each of them, collects every `prefect.flows.Flow`
+reachable as a module or class attribute, resolves every qualname the scanner reports the way
+Prefect resolves an entrypoint (`import_object`: attribute by attribute), and prints what
+Prefect computed: `flow.name`, `flow.description`, `parameter_schema(flow.fn).model_dump()`, ...
+Each flow and each aspect is compared exactly. Differences that are known are listed in
+KNOWN_DIFFERENCES (one flow per difference in the fixtures, so that the rest of the comparison
+stays exact) and run as strict xfails: fixing the scanner turns them into failures to remove.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acme_scan.models import Flow, ModuleScan
+from acme_scan.scanner import scan_source
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "oracle"
+FILES = sorted(FIXTURES.glob("*.py"))
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+#: The scanner's view, computed at collection time (pure and fast) to parametrize the tests.
+SCANS: dict[str, ModuleScan] = {
+    _relative(p): scan_source(p.read_bytes(), _relative(p)) for p in FILES
+}
+
+ORACLE_SCRIPT = r"""
+import importlib.util
+import inspect
+import json
+import sys
+
+try:
+    import prefect  # noqa: F401
+except ImportError as exc:
+    print(json.dumps({"skip": f"prefect is not importable: {exc}"}))
+    sys.exit(0)
+
+from prefect.flows import Flow
+from prefect.utilities.callables import parameter_schema
+
+
+def describe(flow):
+    return {
+        "name": flow.name,
+        "description": flow.description,
+        "function": flow.fn.__name__,
+        "is_async": flow.isasync,
+        "version": flow.version,
+        "retries": flow.retries,
+        "retry_delay_seconds": flow.retry_delay_seconds,
+        "timeout_seconds": flow.timeout_seconds,
+        "log_prints": flow.log_prints,
+        "persist_result": flow.persist_result,
+        "flow_run_name": flow.flow_run_name if isinstance(flow.flow_run_name, str) else None,
+        "parameter_schema": parameter_schema(flow.fn).model_dump(),
+    }
+
+
+def collect(namespace, prefix, module_name, found):
+    for attr, value in list(vars(namespace).items()):
+        raw = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+        if isinstance(raw, Flow):
+            if getattr(raw.fn, "__module__", None) == module_name:
+                found[prefix + attr] = describe(raw)
+        elif (
+            isinstance(raw, type)
+            and raw.__module__ == module_name
+            and raw.__qualname__ == prefix + attr
+        ):
+            collect(raw, prefix + attr + ".", module_name, found)
+
+
+def resolve(module, qualname):
+    # prefect.utilities.importtools.import_object: getattr part by part.
+    obj = module
+    try:
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except AttributeError as exc:
+        return {"error": f"AttributeError: {exc}"}
+    if not isinstance(obj, Flow):
+        return {"error": f"not a Flow: {type(obj).__name__}"}
+    return describe(obj)
+
+
+request = json.load(sys.stdin)
+result = {}
+for index, (path, qualnames) in enumerate(sorted(request.items())):
+    module_name = f"_acme_oracle_{index}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    attributes = {}
+    collect(module, "", module_name, attributes)
+    result[path] = {
+        "attributes": attributes,
+        "resolved": {qualname: resolve(module, qualname) for qualname in qualnames},
+    }
+json.dump(result, sys.stdout, allow_nan=True)
+"""
+
+Oracle = dict[str, dict[str, dict[str, dict[str, Any]]]]
+
+
+@pytest.fixture(scope="module")
+def oracle(tmp_path_factory: pytest.TempPathFactory) -> Oracle:
+    home = tmp_path_factory.mktemp("prefect-home")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env.update(
+        {
+            "PREFECT_HOME": str(home),
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_EPHEMERAL_ENABLED": "false",
+            "PREFECT_API_URL": "http://127.0.0.1:9/api",  # never contacted
+            "PREFECT_LOGGING_LEVEL": "ERROR",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    request = {path: [flow.qualname for flow in scan.flows] for path, scan in SCANS.items()}
+    completed = subprocess.run(
+        [sys.executable, "-c", ORACLE_SCRIPT],
+        input=json.dumps(request),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    data: dict[str, Any] = json.loads(completed.stdout)
+    if "skip" in data:
+        pytest.skip(data["skip"])
+    return data
+
+
+def _normalised(value: Any) -> Any:
+    """JSON round trip (tuples become lists), as the oracle's output went through JSON."""
+    return json.loads(json.dumps(value, allow_nan=True))
+
+
+# -- known differences -------------------------------------------------------------------------
+
+INHERENT = "inherent: "
+BUG = "scanner bug: "
+
+#: (fixture file stem, qualname, aspect) -> why the scanner disagrees with Prefect.
+KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {
+    # Annotations the scanner deliberately leaves untyped ({}) where pydantic types them.
+    ("oracle_annotations", "plain_tuple", "parameter_schema"): INHERENT
+    + "`tuple` is untyped; Prefect: {'items': {}, 'type': 'array'}",
+    ("oracle_annotations", "variadic_tuple", "parameter_schema"): INHERENT
+    + "`tuple[int, ...]` is untyped; Prefect: {'items': {'type': 'integer'}, 'type': 'array'}",
+    ("oracle_annotations", "fixed_tuple", "parameter_schema"): INHERENT
+    + "`tuple[int, str]` is untyped; Prefect: prefixItems + minItems/maxItems 2",
+    ("oracle_annotations", "typing_tuple", "parameter_schema"): INHERENT
+    + "`typing.Tuple[int, int]` is untyped; Prefect: prefixItems + minItems/maxItems 2",
+    ("oracle_annotations", "decimal_annotation", "parameter_schema"): INHERENT
+    + "`Decimal` is untyped; Prefect: {'anyOf': [{'type': 'number'}, {'type': 'string'}]}",
+    ("oracle_annotations", "enum_annotation", "parameter_schema"): INHERENT
+    + "an Enum class is untyped; Prefect: {'$ref': '#/definitions/Color'} + definitions",
+    ("oracle_annotations", "int_key_dict", "parameter_schema"): INHERENT
+    + "`dict[int, str]` is untyped; Prefect: {'additionalProperties': {'type': 'string'}, "
+    "'type': 'object'}",
+    ("oracle_annotations", "mixed_literal", "parameter_schema"): INHERENT
+    + "`Literal['a', 1]` is untyped; Prefect: {'enum': ['a', 1]}",
+    ("oracle_annotations", "none_literal", "parameter_schema"): INHERENT
+    + "`Literal['a', None]` is untyped; Prefect: {'enum': ['a', None]}",
+    ("oracle_annotations", "annotated_int", "parameter_schema"): INHERENT
+    + "`Annotated[int, ...]` is untyped; Prefect: {'type': 'integer'}",
+    ("oracle_annotations", "abc_sequence", "parameter_schema"): INHERENT
+    + "`collections.abc.Sequence[int]` is untyped; Prefect: {'items': {'type': 'integer'}, "
+    "'type': 'array'}",
+    ("oracle_annotations", "typing_mapping", "parameter_schema"): INHERENT
+    + "`typing.Mapping[str, int]` is untyped; Prefect: {'additionalProperties': "
+    "{'type': 'integer'}, 'type': 'object'}",
+    ("oracle_annotations", "frozenset_annotation", "parameter_schema"): INHERENT
+    + "`frozenset[int]` is untyped; Prefect: {'items': {'type': 'integer'}, 'type': 'array', "
+    "'uniqueItems': True}",
+    ("oracle_annotations", "user_class_in_list", "parameter_schema"): INHERENT
+    + "an unknown member makes the whole annotation untyped; Prefect types the container and "
+    "gives the user class {}: `list[UserThing]` -> {'items': {}, 'type': 'array'}",
+    ("oracle_annotations", "user_class_optional", "parameter_schema"): INHERENT
+    + "`Optional[UserThing]` is untyped; Prefect: {'anyOf': [{}, {'type': 'null'}]}",
+    ("oracle_annotations", "optional_any", "parameter_schema"): BUG
+    + "`Optional[Any]` collapses to {} (the `{} in members` rule); Prefect: "
+    "{'anyOf': [{}, {'type': 'null'}]}",
+    ("oracle_annotations", "union_none_in_the_middle", "parameter_schema"): BUG
+    + "pydantic moves None last: `Union[int, None, str]` -> anyOf [integer, string, null]; "
+    "the scanner keeps source order [integer, null, string]",
+    ("oracle_annotations", "none_first", "parameter_schema"): BUG
+    + "`None | int` -> anyOf [integer, null] in Prefect; the scanner gives [null, integer]",
+    ("oracle_annotations", "nested_optional", "parameter_schema"): BUG
+    + "`Optional[Optional[int]]` is flattened by typing to Union[int, None]; the scanner nests "
+    "anyOf inside anyOf",
+    ("oracle_future", "future_type_checking_only", "parameter_schema"): BUG
+    + "with `from __future__ import annotations`, one annotation naming a TYPE_CHECKING-only "
+    "import makes inspect.signature(eval_str=True) fail, so Prefect leaves EVERY non-builtin "
+    "string annotation unresolved (`datetime.date` -> untyped); the scanner still types them",
+    # Defaults.
+    ("oracle_defaults", "constant_default", "parameter_schema"): BUG
+    + "a default naming a module constant (`x: int = CONSTANT`) has no schema default; "
+    "Prefect: 'default': 5 (names/kwargs already resolve constants)",
+    ("oracle_defaults", "bytes_default", "parameter_schema"): BUG
+    + "a bytes default b'raw' is dropped; pydantic serialises it as 'raw'",
+    ("oracle_defaults", "int_key_dict_default", "parameter_schema"): BUG
+    + "a dict default with int keys {1: 'a'} is dropped; pydantic gives {'1': 'a'}",
+    ("oracle_defaults", "infinite_default", "parameter_schema"): INHERENT
+    + "1e999 (inf) is not JSON; Prefect keeps 'default': inf",
+    ("oracle_defaults", "big_int_default", "parameter_schema"): INHERENT
+    + "`10**3` is an expression: dynamic default; Prefect: 'default': 1000",
+    ("oracle_defaults", "call_default", "parameter_schema"): INHERENT
+    + "`int('3')` is a call: dynamic default; Prefect: 'default': 3",
+    ("oracle_defaults", "date_default", "parameter_schema"): INHERENT
+    + "`datetime.date(2020, 1, 2)` is a call: dynamic default; Prefect: 'default': "
+    "'2020-01-02'",
+    # Docstrings.
+    ("oracle_docstrings", "google_trailing_spaces", "parameter_schema"): BUG
+    + "griffe cleans `docstring.rstrip()`, so the last parameter description loses trailing "
+    "spaces ('ends with spaces'); the scanner keeps them",
+    ("oracle_docstrings", "args_on_first_line", "parameter_schema"): BUG
+    + 'when the cleaned docstring STARTS with the section title (`"""\\n    Args:\\n  '
+    "      a: ...`), griffe's second inspect.cleandoc dedents the items, so Prefect has NO "
+    "parameter descriptions; the scanner has them",
+    ("oracle_docstrings", "empty_second_section", "parameter_schema"): BUG
+    + "griffe drops a parameter section that yields no items, so the earlier `Args:` "
+    "descriptions stay; the scanner replaces them with the empty section",
+    ("oracle_docstrings", "fence_in_examples", "parameter_schema"): BUG
+    + "an unclosed ``` inside an indented Examples section is consumed by griffe's section "
+    "reader; the scanner toggles its code-block state on it and ignores the following Args",
+    # Names.
+    ("oracle_names", "fstring_escaped_quote", "name"): BUG
+    + 'f"say \\"hi\\"" is reported dynamic (AS104, name null); Prefect: \'say "hi"\'',
+    ("oracle_names", "fstring_escaped_quote_inner", "name"): BUG
+    + 'f"a\\"b" gives \'a\\\\"b\' (backslash kept); Prefect: \'a"b\'',
+    ("oracle_names", "fstring_self_documenting", "name"): BUG
+    + "f\"{PREFIX=}\" gives 'team'; Python: \"PREFIX='team'\"",
+    # Entrypoints whose attribute is not the flow once the module has run.
+    ("oracle_redefined", "redefined", "loads"): BUG
+    + "the flow is redefined by a later `def`; its entrypoint loads a plain function",
+    ("oracle_redefined", "deleted", "loads"): BUG
+    + "the flow is deleted with `del`; its entrypoint does not exist",
+    ("oracle_redefined", "under_wrapper", "loads"): INHERENT
+    + "an outer user decorator returns a plain wrapper function; unknowable statically "
+    "(`under_passthrough` happens to return the flow itself)",
+}
+
+ASPECTS = ("name", "description", "parameter_schema", "function", "options")
+#: Keyword arguments whose literal value Prefect stores verbatim on the Flow object.
+OPTIONS = (
+    "version",
+    "retries",
+    "retry_delay_seconds",
+    "log_prints",
+    "persist_result",
+    "flow_run_name",
+    "timeout_seconds",
+)
+
+
+def _literal_options(flow: Flow) -> dict[str, Any]:
+    return {
+        keyword: value.value
+        for keyword, value in flow.kwargs.items()
+        if keyword in OPTIONS and not value.dynamic and value.value is not None
+    }
+
+
+def _mark(stem: str, qualname: str, aspect: str) -> list[pytest.MarkDecorator]:
+    reason = KNOWN_DIFFERENCES.get((stem, qualname, aspect))
+    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+
+
+def _flow_params() -> list[Any]:
+    params = []
+    for path, scan in SCANS.items():
+        stem = Path(path).stem
+        for flow in scan.flows:
+            params.append(
+                pytest.param(
+                    path,
+                    flow.qualname,
+                    id=f"{stem}:{flow.qualname}",
+                    marks=_mark(stem, flow.qualname, "loads"),
+                )
+            )
+    return params
+
+
+def _aspect_params() -> list[Any]:
+    params = []
+    for path, scan in SCANS.items():
+        stem = Path(path).stem
+        for flow in scan.flows:
+            if not flow.deployable or (stem, flow.qualname, "loads") in KNOWN_DIFFERENCES:
+                continue  # nothing to compare: Prefect loads no flow there
+            for aspect in ASPECTS:
+                if aspect == "options" and not _literal_options(flow):
+                    continue
+                params.append(
+                    pytest.param(
+                        path,
+                        flow.qualname,
+                        aspect,
+                        id=f"{stem}:{flow.qualname}:{aspect}",
+                        marks=_mark(stem, flow.qualname, aspect),
+                    )
+                )
+    return params
+
+
+def _qualnames(scan: ModuleScan) -> list[str]:
+    return [flow.qualname for flow in scan.flows]
+
+
+def _scanned(path: str, qualname: str) -> Flow:
+    [flow] = [flow for flow in SCANS[path].flows if flow.qualname == qualname]
+    return flow
+
+
+# -- the tests ---------------------------------------------------------------------------------
+
+
+def test_fixtures_are_all_scanned_and_imported(oracle: Oracle) -> None:
+    assert len(FILES) >= 10
+    assert set(oracle) == set(SCANS)
+    for path, scan in SCANS.items():
+        assert scan.status == "parsed", path
+        assert oracle[path]["attributes"], f"{path}: Prefect found no flow"
+        errors = [d for d in scan.diagnostics if d.severity == "error"]
+        assert errors == [], path
+    known_keys = {(Path(p).stem, q) for p, scan in SCANS.items() for q in _qualnames(scan)}
+    stale = {key for key in KNOWN_DIFFERENCES if key[:2] not in known_keys}
+    assert stale == set(), "KNOWN_DIFFERENCES names flows the scanner does not report"
+
+
+@pytest.mark.parametrize("path", list(SCANS), ids=[Path(p).stem for p in SCANS])
+def test_every_prefect_flow_is_found(oracle: Oracle, path: str) -> None:
+    """Every Flow Prefect can reach as a module/class attribute is a deployable scanned flow."""
+    deployable = {flow.qualname for flow in SCANS[path].flows if flow.deployable}
+    assert set(oracle[path]["attributes"]) - deployable == set()
+
+
+@pytest.mark.parametrize(("path", "qualname"), _flow_params())
+def test_entrypoint_loads_a_flow_exactly_when_deployable(
+    oracle: Oracle, path: str, qualname: str
+) -> None:
+    """Prefect's entrypoint resolution agrees with `deployable`/`entrypoint`."""
+    flow = _scanned(path, qualname)
+    resolved = oracle[path]["resolved"][qualname]
+    if flow.deployable:
+        assert flow.entrypoint == f"{path}:{qualname}"
+        assert "error" not in resolved, resolved
+    else:
+        assert flow.entrypoint is None
+        assert "error" in resolved, "Prefect loads a flow the scanner calls not deployable"
+
+
+@pytest.mark.parametrize(("path", "qualname", "aspect"), _aspect_params())
+def test_flow_matches_prefect(oracle: Oracle, path: str, qualname: str, aspect: str) -> None:
+    flow = _scanned(path, qualname)
+    prefect = oracle[path]["resolved"][qualname]
+    assert "error" not in prefect, prefect
+    if aspect == "name":
+        assert flow.name == prefect["name"]
+    elif aspect == "description":
+        assert flow.description == prefect["description"]
+    elif aspect == "parameter_schema":
+        assert flow.parameter_schema is not None
+        assert _normalised(flow.parameter_schema) == prefect["parameter_schema"]
+    elif aspect == "function":
+        assert (flow.function, flow.is_async) == (prefect["function"], prefect["is_async"])
+    else:
+        _compare_options(flow, prefect)
+
+
+def _compare_options(flow: Flow, prefect: dict[str, Any]) -> None:
+    """Literal keyword arguments end up on the Flow object as Prefect stores them."""
+    options = _literal_options(flow)
+    assert options
+    for keyword, value in options.items():
+        if keyword == "timeout_seconds":  # Prefect stores float(timeout) or None
+            assert (float(value) if value else None) == prefect[keyword]
+        else:
+            assert value == prefect[keyword], keyword
+
+
+def test_differential_covers_the_interesting_cases(oracle: Oracle) -> None:
+    """Guard against the fixtures silently losing coverage."""
+    total = sum(len(entry["attributes"]) for entry in oracle.values())
+    assert total >= 150
+    schemas = [
+        flow["parameter_schema"]
+        for entry in oracle.values()
+        for flow in entry["attributes"].values()
+    ]
+    assert sum(1 for schema in schemas if schema["properties"]) >= 80
+    assert any(
+        "description" in prop for schema in schemas for prop in schema["properties"].values()
+    )
+    forms = {flow.form for scan in SCANS.values() for flow in scan.flows}
+    assert forms == {"decorator", "call", "with_options"}

@@ -116,8 +116,9 @@ class Flow(_Model):
         "the function is not defined in the scanned module (its signature is unknown)."
     )
     deployable: bool = Field(
-        description="False when Prefect cannot load the flow from an entrypoint (defined inside "
-        "a function) or its name is unknown."
+        description="True when Prefect can load the flow from its entrypoint: false when it is "
+        'defined inside a function or under `if __name__ == "__main__":`, or when its name '
+        "is rebound later in the module."
     )
 
 

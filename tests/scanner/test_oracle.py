@@ -71,11 +71,17 @@ def describe(flow):
     }
 
 
+SEEN = set()
+
+
 def collect(namespace, prefix, module_name, found):
+    # A flow object bound to several names (`alias = some_flow`) is one flow, found under
+    # the name it was first bound to.
     for attr, value in list(vars(namespace).items()):
         raw = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
         if isinstance(raw, Flow):
-            if getattr(raw.fn, "__module__", None) == module_name:
+            if getattr(raw.fn, "__module__", None) == module_name and id(raw) not in SEEN:
+                SEEN.add(id(raw))
                 found[prefix + attr] = describe(raw)
         elif (
             isinstance(raw, type)
@@ -164,64 +170,13 @@ BUG = "scanner bug: "
 #: (fixture file stem, qualname, aspect) -> why the scanner disagrees with Prefect.
 KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {
     # Annotations the scanner deliberately leaves untyped ({}) where pydantic types them.
-    ("oracle_annotations", "plain_tuple", "parameter_schema"): INHERENT
-    + "`tuple` is untyped; Prefect: {'items': {}, 'type': 'array'}",
-    ("oracle_annotations", "variadic_tuple", "parameter_schema"): INHERENT
-    + "`tuple[int, ...]` is untyped; Prefect: {'items': {'type': 'integer'}, 'type': 'array'}",
-    ("oracle_annotations", "fixed_tuple", "parameter_schema"): INHERENT
-    + "`tuple[int, str]` is untyped; Prefect: prefixItems + minItems/maxItems 2",
-    ("oracle_annotations", "typing_tuple", "parameter_schema"): INHERENT
-    + "`typing.Tuple[int, int]` is untyped; Prefect: prefixItems + minItems/maxItems 2",
-    ("oracle_annotations", "decimal_annotation", "parameter_schema"): INHERENT
-    + "`Decimal` is untyped; Prefect: {'anyOf': [{'type': 'number'}, {'type': 'string'}]}",
     ("oracle_annotations", "enum_annotation", "parameter_schema"): INHERENT
     + "an Enum class is untyped; Prefect: {'$ref': '#/definitions/Color'} + definitions",
-    ("oracle_annotations", "int_key_dict", "parameter_schema"): INHERENT
-    + "`dict[int, str]` is untyped; Prefect: {'additionalProperties': {'type': 'string'}, "
-    "'type': 'object'}",
-    ("oracle_annotations", "mixed_literal", "parameter_schema"): INHERENT
-    + "`Literal['a', 1]` is untyped; Prefect: {'enum': ['a', 1]}",
-    ("oracle_annotations", "none_literal", "parameter_schema"): INHERENT
-    + "`Literal['a', None]` is untyped; Prefect: {'enum': ['a', None]}",
-    ("oracle_annotations", "annotated_int", "parameter_schema"): INHERENT
-    + "`Annotated[int, ...]` is untyped; Prefect: {'type': 'integer'}",
-    ("oracle_annotations", "abc_sequence", "parameter_schema"): INHERENT
-    + "`collections.abc.Sequence[int]` is untyped; Prefect: {'items': {'type': 'integer'}, "
-    "'type': 'array'}",
-    ("oracle_annotations", "typing_mapping", "parameter_schema"): INHERENT
-    + "`typing.Mapping[str, int]` is untyped; Prefect: {'additionalProperties': "
-    "{'type': 'integer'}, 'type': 'object'}",
-    ("oracle_annotations", "frozenset_annotation", "parameter_schema"): INHERENT
-    + "`frozenset[int]` is untyped; Prefect: {'items': {'type': 'integer'}, 'type': 'array', "
-    "'uniqueItems': True}",
-    ("oracle_annotations", "user_class_in_list", "parameter_schema"): INHERENT
-    + "an unknown member makes the whole annotation untyped; Prefect types the container and "
-    "gives the user class {}: `list[UserThing]` -> {'items': {}, 'type': 'array'}",
-    ("oracle_annotations", "user_class_optional", "parameter_schema"): INHERENT
-    + "`Optional[UserThing]` is untyped; Prefect: {'anyOf': [{}, {'type': 'null'}]}",
-    ("oracle_annotations", "optional_any", "parameter_schema"): BUG
-    + "`Optional[Any]` collapses to {} (the `{} in members` rule); Prefect: "
-    "{'anyOf': [{}, {'type': 'null'}]}",
-    ("oracle_annotations", "union_none_in_the_middle", "parameter_schema"): BUG
-    + "pydantic moves None last: `Union[int, None, str]` -> anyOf [integer, string, null]; "
-    "the scanner keeps source order [integer, null, string]",
-    ("oracle_annotations", "none_first", "parameter_schema"): BUG
-    + "`None | int` -> anyOf [integer, null] in Prefect; the scanner gives [null, integer]",
-    ("oracle_annotations", "nested_optional", "parameter_schema"): BUG
-    + "`Optional[Optional[int]]` is flattened by typing to Union[int, None]; the scanner nests "
-    "anyOf inside anyOf",
     ("oracle_future", "future_type_checking_only", "parameter_schema"): BUG
     + "with `from __future__ import annotations`, one annotation naming a TYPE_CHECKING-only "
     "import makes inspect.signature(eval_str=True) fail, so Prefect leaves EVERY non-builtin "
     "string annotation unresolved (`datetime.date` -> untyped); the scanner still types them",
     # Defaults.
-    ("oracle_defaults", "constant_default", "parameter_schema"): BUG
-    + "a default naming a module constant (`x: int = CONSTANT`) has no schema default; "
-    "Prefect: 'default': 5 (names/kwargs already resolve constants)",
-    ("oracle_defaults", "bytes_default", "parameter_schema"): BUG
-    + "a bytes default b'raw' is dropped; pydantic serialises it as 'raw'",
-    ("oracle_defaults", "int_key_dict_default", "parameter_schema"): BUG
-    + "a dict default with int keys {1: 'a'} is dropped; pydantic gives {'1': 'a'}",
     ("oracle_defaults", "infinite_default", "parameter_schema"): INHERENT
     + "1e999 (inf) is not JSON; Prefect keeps 'default': inf",
     ("oracle_defaults", "big_int_default", "parameter_schema"): INHERENT
@@ -232,31 +187,7 @@ KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {
     + "`datetime.date(2020, 1, 2)` is a call: dynamic default; Prefect: 'default': "
     "'2020-01-02'",
     # Docstrings.
-    ("oracle_docstrings", "google_trailing_spaces", "parameter_schema"): BUG
-    + "griffe cleans `docstring.rstrip()`, so the last parameter description loses trailing "
-    "spaces ('ends with spaces'); the scanner keeps them",
-    ("oracle_docstrings", "args_on_first_line", "parameter_schema"): BUG
-    + 'when the cleaned docstring STARTS with the section title (`"""\\n    Args:\\n  '
-    "      a: ...`), griffe's second inspect.cleandoc dedents the items, so Prefect has NO "
-    "parameter descriptions; the scanner has them",
-    ("oracle_docstrings", "empty_second_section", "parameter_schema"): BUG
-    + "griffe drops a parameter section that yields no items, so the earlier `Args:` "
-    "descriptions stay; the scanner replaces them with the empty section",
-    ("oracle_docstrings", "fence_in_examples", "parameter_schema"): BUG
-    + "an unclosed ``` inside an indented Examples section is consumed by griffe's section "
-    "reader; the scanner toggles its code-block state on it and ignores the following Args",
     # Names.
-    ("oracle_names", "fstring_escaped_quote", "name"): BUG
-    + 'f"say \\"hi\\"" is reported dynamic (AS104, name null); Prefect: \'say "hi"\'',
-    ("oracle_names", "fstring_escaped_quote_inner", "name"): BUG
-    + 'f"a\\"b" gives \'a\\\\"b\' (backslash kept); Prefect: \'a"b\'',
-    ("oracle_names", "fstring_self_documenting", "name"): BUG
-    + "f\"{PREFIX=}\" gives 'team'; Python: \"PREFIX='team'\"",
-    # Entrypoints whose attribute is not the flow once the module has run.
-    ("oracle_redefined", "redefined", "loads"): BUG
-    + "the flow is redefined by a later `def`; its entrypoint loads a plain function",
-    ("oracle_redefined", "deleted", "loads"): BUG
-    + "the flow is deleted with `del`; its entrypoint does not exist",
     ("oracle_redefined", "under_wrapper", "loads"): INHERENT
     + "an outer user decorator returns a plain wrapper function; unknowable statically "
     "(`under_passthrough` happens to return the flow itself)",

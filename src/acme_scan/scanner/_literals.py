@@ -30,6 +30,7 @@ class _Unknown:
 
 
 UNKNOWN: Final = _Unknown()
+_EMPTY = cst.Module(body=[])
 
 #: Resolves a bare name to a constant value, or UNKNOWN.
 NameResolver = Callable[[str], Any]
@@ -41,13 +42,25 @@ def _no_names(_: str) -> Any:
 
 def literal_value(node: cst.BaseExpression, resolve: NameResolver = _no_names) -> Any:
     """The value of `node` when it is a literal (JSON types, tuples, sets, bytes), else UNKNOWN."""
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+    if isinstance(node, cst.SimpleString):
+        return string_value(node)
+    if isinstance(node, cst.ConcatenatedString):
         value = node.evaluated_value
         return UNKNOWN if value is None else value
-    if isinstance(node, cst.Integer | cst.Float | cst.Imaginary):
+    if isinstance(node, cst.Integer):
         try:
-            return ast.literal_eval(node.value)
-        except (ValueError, SyntaxError):
+            return int(node.value.replace("_", ""), 0)
+        except ValueError:
+            return UNKNOWN
+    if isinstance(node, cst.Float):
+        try:
+            return float(node.value.replace("_", ""))
+        except ValueError:
+            return UNKNOWN
+    if isinstance(node, cst.Imaginary):
+        try:
+            return complex(node.value.replace("_", "").replace("J", "j"))
+        except ValueError:
             return UNKNOWN
     if isinstance(node, cst.Name):
         if node.value == "True":
@@ -104,19 +117,31 @@ def literal_value(node: cst.BaseExpression, resolve: NameResolver = _no_names) -
     return UNKNOWN
 
 
+def string_value(node: cst.SimpleString) -> Any:
+    """The value of a string literal; a fast path for the common escape-free case."""
+    prefix = node.prefix.lower()
+    if "b" not in prefix and "u" not in prefix and ("\\" not in node.value or "r" in prefix):
+        quote = node.quote
+        return node.value[len(prefix) + len(quote) : -len(quote)]
+    value = node.evaluated_value
+    return UNKNOWN if value is None else value
+
+
 def _fstring_value(node: cst.FormattedString, resolve: NameResolver) -> Any:
-    if "b" in node.prefix.lower():
+    prefix = node.prefix.lower()
+    if "b" in prefix:
         return UNKNOWN
-    raw = "r" in node.prefix.lower()
+    # A text part is valid source inside a plain string with the same prefix and quotes.
+    opening = node.start.replace("f", "").replace("F", "")
     parts: list[str] = []
     for part in node.parts:
         if isinstance(part, cst.FormattedStringText):
-            text = part.value
-            if not raw:
-                try:
-                    text = ast.literal_eval('"""' + text.replace('"', '\\"') + '"""')
-                except (ValueError, SyntaxError):
-                    return UNKNOWN
+            try:
+                text = ast.literal_eval(opening + part.value + node.end)
+            except (ValueError, SyntaxError):
+                return UNKNOWN
+            if not isinstance(text, str):
+                return UNKNOWN
             parts.append(text.replace("{{", "{").replace("}}", "}"))
             continue
         if not isinstance(part, cst.FormattedStringExpression):
@@ -126,14 +151,31 @@ def _fstring_value(node: cst.FormattedString, resolve: NameResolver) -> Any:
         value = literal_value(part.expression, resolve)
         if not isinstance(value, str | int) or isinstance(value, bool):
             return UNKNOWN
+        if part.equal is not None:
+            # `{expr=}`: the expression's text as written, `=`, then repr() by default.
+            parts.append(
+                _EMPTY.code_for_node(part.whitespace_before_expression)
+                + _EMPTY.code_for_node(part.expression)
+                + _EMPTY.code_for_node(part.whitespace_after_expression)
+                + _EMPTY.code_for_node(part.equal).replace(" ", "", 0)
+            )
+            parts.append(str(value) if part.conversion == "s" else repr(value))
+            continue
         parts.append(repr(value) if part.conversion == "r" else str(value))
     return "".join(parts)
 
 
 def to_json(value: Any) -> Any:
     """`value` as JSON data (tuples and sets become lists), or UNKNOWN when it has no JSON form."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else UNKNOWN
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return UNKNOWN
     if isinstance(value, float):
         return value if math.isfinite(value) else UNKNOWN
     if isinstance(value, list | tuple):
@@ -149,7 +191,9 @@ def to_json(value: Any) -> Any:
             return UNKNOWN
     if isinstance(value, dict):
         result: dict[str, Any] = {}
-        for key, item in value.items():
+        for original, item in value.items():
+            # pydantic serialises integer mapping keys as strings
+            key = str(original) if type(original) is int else original
             if not isinstance(key, str):
                 return UNKNOWN
             converted = to_json(item)

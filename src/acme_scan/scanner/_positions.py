@@ -31,10 +31,9 @@ class Positions(Protocol):
         ...
 
 
-def positions_for(module: cst.Module, text: str) -> Positions:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+def positions_for(module: cst.Module, tree: ast.Module | None, text: str) -> Positions:
+    """Positions from CPython's `tree` of `text` (the module's source), else from LibCST."""
+    if tree is None:
         return _CstPositions(module)
     aligned = _AstPositions(text)
     try:

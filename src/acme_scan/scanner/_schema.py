@@ -13,7 +13,7 @@ from typing import Any
 
 import libcst as cst
 
-from acme_scan.scanner._literals import UNKNOWN, literal_value, to_json
+from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value, to_json
 from acme_scan.scanner._symbols import Qual, Symbol
 
 #: Resolve a Name/Attribute annotation to a symbol in the flow's scope.
@@ -33,6 +33,15 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "typing.Set": {"items": {}, "type": "array", "uniqueItems": True},
     "builtins.object": {},
     "typing.Any": {},
+    "builtins.tuple": {"items": {}, "type": "array"},
+    "typing.Tuple": {"items": {}, "type": "array"},
+    "builtins.frozenset": {"items": {}, "type": "array", "uniqueItems": True},
+    "typing.FrozenSet": {"items": {}, "type": "array", "uniqueItems": True},
+    "typing.Sequence": {"items": {}, "type": "array"},
+    "collections.abc.Sequence": {"items": {}, "type": "array"},
+    "typing.Mapping": {"additionalProperties": True, "type": "object"},
+    "collections.abc.Mapping": {"additionalProperties": True, "type": "object"},
+    "decimal.Decimal": {"anyOf": [{"type": "number"}, {"type": "string"}]},
     "datetime.datetime": {"format": "date-time", "type": "string"},
     "datetime.date": {"format": "date", "type": "string"},
     "datetime.time": {"format": "time", "type": "string"},
@@ -40,9 +49,11 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "uuid.UUID": {"format": "uuid", "type": "string"},
     "pathlib.Path": {"format": "path", "type": "string"},
 }
-_LISTS = frozenset({"builtins.list", "typing.List"})
-_SETS = frozenset({"builtins.set", "typing.Set"})
-_DICTS = frozenset({"builtins.dict", "typing.Dict"})
+_LISTS = frozenset({"builtins.list", "typing.List", "typing.Sequence", "collections.abc.Sequence"})
+_SETS = frozenset({"builtins.set", "typing.Set", "builtins.frozenset", "typing.FrozenSet"})
+_DICTS = frozenset({"builtins.dict", "typing.Dict", "typing.Mapping", "collections.abc.Mapping"})
+_TUPLES = frozenset({"builtins.tuple", "typing.Tuple"})
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 _OPTIONAL = frozenset({"typing.Optional"})
 _UNION = frozenset({"typing.Union"})
 _LITERAL = frozenset({"typing.Literal", "typing_extensions.Literal"})
@@ -51,6 +62,15 @@ _JSON_TYPES: dict[type, str] = {str: "string", int: "integer", float: "number", 
 
 def type_schema(node: cst.BaseExpression, resolve: Resolver) -> dict[str, Any] | None:
     """The JSON Schema pydantic gives annotation `node`, or None when it is not known."""
+    return _schema(node, resolve, nested=False)
+
+
+def _member(node: cst.BaseExpression, resolve: Resolver) -> dict[str, Any] | None:
+    """A type inside a container or union: an unknown class there is `Any` ({})."""
+    return _schema(node, resolve, nested=True)
+
+
+def _schema(node: cst.BaseExpression, resolve: Resolver, *, nested: bool) -> dict[str, Any] | None:
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         text = node.evaluated_value
         if not isinstance(text, str):
@@ -59,16 +79,18 @@ def type_schema(node: cst.BaseExpression, resolve: Resolver) -> dict[str, Any] |
             parsed = cst.parse_expression(text.strip())
         except cst.ParserSyntaxError:
             return None
-        return type_schema(parsed, resolve)
+        return _schema(parsed, resolve, nested=nested)
     if isinstance(node, cst.Name) and node.value == "None":
         return {"type": "null"}
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
         members = _flatten_or(node)
-        return _union([type_schema(member, resolve) for member in members])
+        return _union([_member(member, resolve) for member in members])
     if isinstance(node, cst.Name | cst.Attribute):
         symbol = resolve(node)
         if isinstance(symbol, Qual) and symbol.name in _SCALARS:
             return dict(_SCALARS[symbol.name])
+        if nested and _is_user_class(symbol):
+            return {}
         return None
     if isinstance(node, cst.Subscript):
         base = resolve(node.value) if isinstance(node.value, cst.Name | cst.Attribute) else None
@@ -89,59 +111,102 @@ def _flatten_or(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [node]
 
 
+def _is_user_class(symbol: Symbol) -> bool:
+    """A name bound to a class of the module or something imported (not a builtin/typing)."""
+    if isinstance(symbol, Qual):
+        return not symbol.name.startswith(("builtins.", "typing.", "typing_extensions."))
+    return True
+
+
 def _union(members: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """`anyOf` as pydantic builds it: nested unions flattened, duplicates dropped, null last."""
     if any(member is None for member in members):
         return None
-    unique: list[dict[str, Any]] = []
+    flat: list[dict[str, Any]] = []
     for member in members:
         assert member is not None
+        inner = member.get("anyOf") if set(member) == {"anyOf"} else None
+        flat.extend(inner if isinstance(inner, list) else [member])
+    unique: list[dict[str, Any]] = []
+    for member in flat:
         if member not in unique:
             unique.append(member)
+    null = {"type": "null"}
+    if null in unique:
+        unique = [member for member in unique if member != null] + [null]
     if len(unique) == 1:
         return unique[0]
-    if {} in unique:
-        return {}
     return {"anyOf": unique}
 
 
 def _generic(base: str, args: list[cst.BaseExpression], resolve: Resolver) -> dict[str, Any] | None:
     if base in _LISTS and len(args) == 1:
-        items = type_schema(args[0], resolve)
+        items = _member(args[0], resolve)
         return None if items is None else {"items": items, "type": "array"}
     if base in _SETS and len(args) == 1:
-        items = type_schema(args[0], resolve)
+        items = _member(args[0], resolve)
         return None if items is None else {"items": items, "type": "array", "uniqueItems": True}
+    if base in _TUPLES:
+        return _tuple(args, resolve)
     if base in _DICTS and len(args) == 2:
-        key = type_schema(args[0], resolve)
-        value = type_schema(args[1], resolve)
-        if key != {"type": "string"} or value is None:
+        key = _member(args[0], resolve)
+        value = _member(args[1], resolve)
+        if key not in ({"type": "string"}, {"type": "integer"}) or value is None:
             return None
         return {"additionalProperties": value if value else True, "type": "object"}
     if base in _OPTIONAL and len(args) == 1:
-        inner = type_schema(args[0], resolve)
-        return _union([inner, {"type": "null"}])
+        return _union([_member(args[0], resolve), {"type": "null"}])
     if base in _UNION and args:
         flat: list[cst.BaseExpression] = []
         for arg in args:
             flat.extend(_flatten_or(arg))
-        return _union([type_schema(arg, resolve) for arg in flat])
+        return _union([_member(arg, resolve) for arg in flat])
+    if base in _ANNOTATED and args:
+        # Plain literal metadata (strings, numbers) does not change the schema; anything
+        # else (Field(...), constraints) might.
+        if all(literal_value(arg) is not UNKNOWN for arg in args[1:]):
+            return type_schema(args[0], resolve)
+        return None
     if base in _LITERAL and args:
-        values = [literal_value(arg) for arg in args]
-        if any(value is UNKNOWN for value in values):
-            return None
-        kinds = {type(value) for value in values}
-        if len(kinds) != 1 or next(iter(kinds)) not in _JSON_TYPES:
-            return None
-        json_type = _JSON_TYPES[next(iter(kinds))]
-        if len(values) == 1:
-            return {"const": values[0], "type": json_type}
-        return {"enum": values, "type": json_type}
+        return _literal(args)
     return None
 
 
-def default_json(node: cst.BaseExpression) -> Any:
-    """The JSON form pydantic gives a literal default, or UNKNOWN."""
-    value = literal_value(node)
+def _tuple(args: list[cst.BaseExpression], resolve: Resolver) -> dict[str, Any] | None:
+    if not args:
+        return {"items": {}, "type": "array"}
+    if len(args) == 2 and isinstance(args[1], cst.Ellipsis):
+        items = _member(args[0], resolve)
+        return None if items is None else {"items": items, "type": "array"}
+    if len(args) == 1 and isinstance(args[0], cst.Tuple) and not args[0].elements:
+        return {"maxItems": 0, "minItems": 0, "type": "array"}
+    members = [_member(arg, resolve) for arg in args]
+    if any(member is None for member in members):
+        return None
+    return {
+        "maxItems": len(members),
+        "minItems": len(members),
+        "prefixItems": members,
+        "type": "array",
+    }
+
+
+def _literal(args: list[cst.BaseExpression]) -> dict[str, Any] | None:
+    values = [literal_value(arg) for arg in args]
+    if any(v is UNKNOWN or (v is not None and type(v) not in _JSON_TYPES) for v in values):
+        return None
+    kinds = {type(value) for value in values}
+    if len(kinds) != 1 or None in values:
+        return {"enum": values}
+    json_type = _JSON_TYPES[next(iter(kinds))]
+    if len(values) == 1:
+        return {"const": values[0], "type": json_type}
+    return {"enum": values, "type": json_type}
+
+
+def default_json(node: cst.BaseExpression, resolve: NameResolver) -> Any:
+    """The JSON form pydantic gives a literal default (constants resolved), or UNKNOWN."""
+    value = literal_value(node, resolve)
     if value is UNKNOWN:
         return UNKNOWN
     return to_json(value)

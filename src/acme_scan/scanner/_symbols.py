@@ -61,6 +61,13 @@ class FunctionRef(Symbol):
 
 
 @dataclass(frozen=True, slots=True)
+class ClassRef(Symbol):
+    """A class defined by a `class` statement in the scanned module (its body's scope)."""
+
+    scope: Scope
+
+
+@dataclass(frozen=True, slots=True)
 class FlowObject(Symbol):
     """A flow object (from a decorator, `flow(fn)` or `with_options`)."""
 
@@ -185,9 +192,10 @@ class Scope:
 
 
 def _relevant(symbol: Symbol) -> bool:
-    if isinstance(symbol, Other):
-        return False
-    return not (isinstance(symbol, Qual) and symbol.name.startswith("builtins."))
+    """Whether a free name's outer binding could matter to flow discovery."""
+    if isinstance(symbol, FlowDecorator | FlowObject | Const):
+        return True
+    return isinstance(symbol, Qual) and symbol.name.startswith("prefect")
 
 
 def _builtin(name: str) -> Symbol:

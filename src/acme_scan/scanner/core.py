@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ from acme_scan.scanner._source import DecodeFailure, decode_source
 from acme_scan.scanner._symbols import (
     OTHER,
     STAR_FLOW_MODULES,
+    ClassRef,
     Const,
     FlowDecorator,
     FlowObject,
@@ -67,6 +69,32 @@ FLOW_KEYWORDS = frozenset(
         "on_running",
     }
 )
+#: `Flow.__init__(fn, name, version, ...)`: its parameters after `fn`, in order.
+FLOW_INIT_ORDER = (
+    "name",
+    "version",
+    "flow_run_name",
+    "retries",
+    "retry_delay_seconds",
+    "task_runner",
+    "description",
+    "timeout_seconds",
+    "validate_parameters",
+    "persist_result",
+    "result_storage",
+    "result_serializer",
+    "cache_result_in_memory",
+    "log_prints",
+    "on_completion",
+    "on_failure",
+    "on_cancellation",
+    "on_crashed",
+    "on_running",
+)
+#: The Flow class itself (`Flow(fn, ...)` makes a flow too).
+FLOW_CLASSES = frozenset({"prefect.Flow", "prefect.flows.Flow"})
+#: `with_options` keywords whose default is NotSet, so an explicit None replaces the value.
+NOTSET_KEYWORDS = frozenset({"persist_result", "result_storage", "result_serializer", "log_prints"})
 RESERVED_PARAMETERS = ("return_state", "wait_for")
 BANNED_NAME_CHARACTERS = "/%&><"
 
@@ -87,7 +115,7 @@ def could_define_flows(source: bytes) -> bool:
     continuations are joined first; source encodings are ASCII-compatible per PEP 263), so a
     file they do not match cannot define a flow and need not be parsed.
     """
-    if b"prefect" not in source or b"flow" not in source:
+    if b"prefect" not in source or (b"flow" not in source and b"Flow" not in source):
         return False
     if b"\\" in source:
         source = source.replace(b"\\\r\n", b" ").replace(b"\\\n", b" ")
@@ -132,6 +160,49 @@ def _syntax_error_location(text: str, exc: cst.ParserSyntaxError) -> tuple[int, 
     return exc.raw_line, exc.raw_column + 1, f"invalid syntax: {exc.message}"
 
 
+def _compiled_tree(text: str, path: str) -> ast.Module | Diagnostic | None:
+    """CPython's tree of `text` after a full compile (never executed), or why it fails.
+
+    LibCST accepts some modules CPython refuses to compile (a repeated argument, `return`
+    outside a function, a late `from __future__` import, a null byte, ...): those cannot be
+    imported, so they define no flow. None when this interpreter does not know the syntax
+    (newer than itself), which LibCST parsed.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escape sequences and the like
+        try:
+            tree = ast.parse(text, filename=path)
+        except SyntaxError as error:
+            if error.msg.startswith(_NEWER_SYNTAX):
+                return None
+            return _compile_error(path, error)
+        except ValueError as error:  # a null byte
+            return _diagnostic(codes.SYNTAX_ERROR, path, 1, 0, f"invalid source: {error}")
+        except (RecursionError, MemoryError):
+            return None
+        try:
+            compile(tree, path, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            return _compile_error(path, error)
+        except (ValueError, RecursionError, MemoryError):
+            return tree
+    return tree
+
+
+# Messages with which CPython rejects syntax it may simply be too old for.
+_NEWER_SYNTAX = ("invalid syntax", "expected", "cannot")
+
+
+def _compile_error(path: str, error: SyntaxError) -> Diagnostic:
+    return _diagnostic(
+        codes.SYNTAX_ERROR,
+        path,
+        error.lineno or 0,
+        error.offset or 0,
+        f"invalid syntax: {error.msg} (the module cannot be imported)",
+    )
+
+
 def _diagnostic(code: Code, path: str, line: int, column: int, message: str) -> Diagnostic:
     return Diagnostic(
         path=path,
@@ -147,7 +218,7 @@ def _diagnostic(code: Code, path: str, line: int, column: int, message: str) -> 
 class FlowSpec:
     """What is known of a flow object while walking: its function and its keyword arguments."""
 
-    function: cst.FunctionDef | None
+    function: cst.FunctionDef | cst.Lambda | None
     function_name: str | None
     kwargs: tuple[tuple[str, Value], ...]
     star_kwargs: bool
@@ -166,6 +237,8 @@ class _Found:
     anchor: Anchor
     decorator: Anchor | None
     loadable: bool
+    scope: Scope
+    binding: str
     order: int = 0
 
 
@@ -188,18 +261,25 @@ class _ModuleScanner:
     )
     main_guard: int = 0
     anchor: Anchor | None = None
+    raw: dict[int, Any] = field(default_factory=dict)
+    walrus: bool = False
 
     # -- driver ------------------------------------------------------------------------------
 
     def scan(self) -> ModuleScan:
+        self.walrus = ":=" in self.text
         module_scope = Scope(kind="module", parent=None, qualname_prefix="")
         self.block(self.module.body, module_scope)
+        self._check_final_bindings()
         while self.deferred:
             body, scope = self.deferred.pop(0)
             self.block(body, scope)
         if not self.found and not self.pending:
             return ModuleScan(path=self.path, status="parsed")
-        positions = positions_for(self.module, self.text)
+        tree = _compiled_tree(self.text, self.path)
+        if isinstance(tree, Diagnostic):
+            return ModuleScan(path=self.path, status="failed", diagnostics=(tree,))
+        positions = positions_for(self.module, tree, self.text)
         flows = self._flows(positions)
         diagnostics = [
             _diagnostic(item.code, self.path, *positions.start(item.node), item.message)
@@ -235,7 +315,8 @@ class _ModuleScanner:
                     column=column,
                     decorator_line=(positions.start(item.decorator)[0] if item.decorator else None),
                     end_line=positions.end_line(item.anchor),
-                    is_async=bool(spec.function and spec.function.asynchronous),
+                    is_async=isinstance(spec.function, cst.FunctionDef)
+                    and spec.function.asynchronous is not None,
                     is_method=spec.is_method,
                     description=spec.description,
                     kwargs=dict(spec.kwargs),
@@ -245,6 +326,25 @@ class _ModuleScanner:
                 )
             )
         return flows
+
+    def _check_final_bindings(self) -> None:
+        """A flow is loadable by its entrypoint only if its name still holds it once the module
+        (or class body) has run: a later `def`, assignment or `del` makes it unreachable."""
+        for found in self.found:
+            if not found.loadable:
+                continue
+            final = found.scope.state.get(found.binding)
+            if isinstance(final, FlowObject) and final.spec is found.spec:
+                continue
+            found.loadable = False
+            self.pending.append(
+                _Pending(
+                    codes.NOT_LOADABLE,
+                    found.anchor,
+                    f"flow `{found.qualname}` is rebound later in this module (by a `def`, an "
+                    "assignment or `del`), so its entrypoint does not load it; rename one of them",
+                )
+            )
 
     def report(self, code: Code, node: cst.CSTNode, message: str) -> None:
         """Record a diagnostic at `node` if it is an anchor, else at the current anchor."""
@@ -262,6 +362,8 @@ class _ModuleScanner:
             self.statement(statement, scope)
 
     def statement(self, node: cst.BaseStatement | cst.BaseSmallStatement, scope: Scope) -> None:
+        if self.walrus and not isinstance(node, cst.FunctionDef | cst.ClassDef):
+            self.named_expressions(node, scope)
         if isinstance(node, cst.SimpleStatementLine | cst.SimpleStatementSuite):
             for small in node.body:
                 self.small(small, scope)
@@ -291,6 +393,23 @@ class _ModuleScanner:
             self.branches(scope, [case.body.body for case in node.cases], None, may_skip=True)
         elif isinstance(node, cst.BaseSmallStatement):
             self.small(node, scope)
+
+    def named_expressions(self, node: cst.CSTNode, scope: Scope) -> None:
+        """Bind the targets of `:=` in a statement's own expressions (not in nested blocks)."""
+        scanner = self
+
+        class Walrus(cst.CSTVisitor):
+            def visit_NamedExpr(self, named: cst.NamedExpr) -> None:
+                for name in target_names(named.target):
+                    scope.bind(name, scanner.expression(named.value, scope))
+
+            def visit_IndentedBlock(self, block: cst.IndentedBlock) -> bool:
+                return False
+
+            def visit_Lambda(self, lam: cst.Lambda) -> bool:
+                return False
+
+        node.visit(Walrus())
 
     def branches(
         self,
@@ -405,7 +524,12 @@ class _ModuleScanner:
     ) -> Symbol:
         """The symbol an assignment binds, recording call-form flows (`x = flow(fn)`)."""
         symbol = self.expression(value, scope)
-        if isinstance(symbol, FlowObject) and isinstance(target, cst.Name):
+        # `g = some_flow` is another name for an existing flow, not a new one.
+        if (
+            isinstance(symbol, FlowObject)
+            and isinstance(target, cst.Name)
+            and isinstance(value, cst.Call)
+        ):
             spec: FlowSpec = symbol.spec
             form: FlowForm = "with_options" if _is_with_options(value) else "call"
             self.found.append(
@@ -416,6 +540,8 @@ class _ModuleScanner:
                     anchor=statement,
                     decorator=value,
                     loadable=not scope.unloadable and not self.main_guard,
+                    scope=scope,
+                    binding=target.value,
                     order=len(self.found),
                 )
             )
@@ -468,6 +594,8 @@ class _ModuleScanner:
                 decorator_node = decorator
             else:
                 symbol = self.expression(expression, scope)
+                if isinstance(symbol, Qual) and symbol.name in FLOW_CLASSES:
+                    symbol = FlowDecorator()
                 if is_flow_decorator(symbol):
                     flow_decorator = as_flow_decorator(symbol)
                     decorator_node = decorator
@@ -490,6 +618,8 @@ class _ModuleScanner:
                         anchor=node,
                         decorator=decorator_node,
                         loadable=not scope.unloadable and not self.main_guard,
+                        scope=scope,
+                        binding=node.name.value,
                         order=len(self.found),
                     )
                 )
@@ -523,7 +653,7 @@ class _ModuleScanner:
         self.main_guard = 0
         self.block(node.body.body, inner)
         self.main_guard = guard
-        scope.bind(node.name.value, OTHER)
+        scope.bind(node.name.value, ClassRef(inner))
 
     # -- expressions -------------------------------------------------------------------------
 
@@ -534,6 +664,8 @@ class _ModuleScanner:
             base = self.expression(node.value, scope)
             if isinstance(base, Qual):
                 return Qual(f"{base.name}.{node.attr.value}")
+            if isinstance(base, ClassRef):
+                return base.scope.state.get(node.attr.value, OTHER)
             return OTHER
         if isinstance(node, cst.Call):
             return self.call(node, scope)
@@ -551,18 +683,43 @@ class _ModuleScanner:
         ):
             return self.with_options(node, base.spec, scope)
         callee = self.expression(func, scope)
-        if not is_flow_decorator(callee):
+        is_class = isinstance(callee, Qual) and callee.name in FLOW_CLASSES
+        if not is_class and not is_flow_decorator(callee):
             return OTHER
-        decorator = as_flow_decorator(callee)
+        decorator = as_flow_decorator(callee) if not is_class else FlowDecorator()
         kwargs, star, positional = self.arguments(node.args, scope)
+        if is_class and len(positional) > 1:
+            # Flow(fn, name, version, ...): positional parameters after `fn`, in order.
+            extra = positional[1:]
+            if len(extra) > len(FLOW_INIT_ORDER) or any(arg.star for arg in extra):
+                return OTHER
+            named = tuple(
+                (keyword, self.value(arg.value, scope))
+                for keyword, arg in zip(FLOW_INIT_ORDER, extra, strict=False)
+            )
+            kwargs = named + kwargs
+            positional = positional[:1]
         kwargs = decorator.kwargs + kwargs
         star = decorator.star_kwargs or star
         if not positional:
-            return FlowDecorator(kwargs, star)
+            return OTHER if is_class else FlowDecorator(kwargs, star)
         if len(positional) > 1 or positional[0].star:
             return OTHER
         target = positional[0].value
+        if literal_value(target) is not UNKNOWN:
+            self.report(
+                codes.POSITIONAL_NAME,
+                node,
+                f"`{_code(self.module, func)}(...)` takes the function to turn into a flow, not "
+                f"`{_code(self.module, target)}` (a TypeError at import): pass `name=` for a name",
+            )
+            return OTHER
+        if isinstance(target, cst.Lambda):
+            spec = self.flow_spec(target, scope, kwargs, star, node)
+            return OTHER if spec is None else FlowObject(spec)
         function = self.expression(target, scope) if isinstance(target, cst.Name) else OTHER
+        if isinstance(target, cst.Attribute):
+            function = self.expression(target, scope)
         if isinstance(function, FunctionRef):
             spec = self.flow_spec(function.node, function.scope, kwargs, star, node)
         elif isinstance(function, FlowObject):
@@ -588,12 +745,18 @@ class _ModuleScanner:
         return tuple(kwargs), star, positional
 
     def value(self, node: cst.BaseExpression, scope: Scope) -> Value:
+        """A keyword argument's Value; its Python value is kept aside for type checks."""
         source = _code(self.module, node)
-        value = literal_value(node, _constants(scope))
-        json_value = UNKNOWN if value is UNKNOWN else to_json(value)
+        raw = literal_value(node, _constants(scope))
+        json_value = UNKNOWN if raw is UNKNOWN else to_json(raw)
         if json_value is UNKNOWN:
-            return Value(value=None, source=source, dynamic=True)
-        return Value(value=json_value, source=source, dynamic=False)
+            result = Value(value=None, source=source, dynamic=True)
+            if raw is not UNKNOWN:
+                self.raw[id(result)] = raw
+            return result
+        result = Value(value=json_value, source=source, dynamic=False)
+        self.raw[id(result)] = raw
+        return result
 
     # -- flows -------------------------------------------------------------------------------
 
@@ -614,9 +777,15 @@ class _ModuleScanner:
     def resolve_name(
         self, kwargs: dict[str, Value], fallback: str | None, star: bool, where: cst.CSTNode
     ) -> tuple[bool, str | None]:
-        """(ok, name) as Prefect computes it: `name or fn.__name__.replace("_", "-")`."""
+        """(ok, name) as Prefect computes it.
+
+        `Flow.__init__` raises TypeError for a `name` that is not None and not a string,
+        then takes `name or fn.__name__.replace("_", "-")` (a lambda's `<lambda>` becomes
+        `unknown-lambda`) and rejects banned characters.
+        """
         given = kwargs.get("name")
-        if given is not None and given.dynamic:
+        raw = self.raw.get(id(given), UNKNOWN) if given is not None else None
+        if given is not None and raw is UNKNOWN:
             self.report(
                 codes.DYNAMIC_NAME,
                 where,
@@ -624,15 +793,17 @@ class _ModuleScanner:
                 "or a module-level string constant",
             )
             return True, None
-        if given is not None and given.value:
-            if not isinstance(given.value, str):
-                self.report(
-                    codes.INVALID_NAME,
-                    where,
-                    f"flow name must be a string, got `{given.source}` (an error at import)",
-                )
-                return False, None
-            return self._valid_name(given.value, where)
+        if raw is not None and not isinstance(raw, str):
+            assert given is not None
+            self.report(
+                codes.INVALID_NAME,
+                where,
+                f"flow name must be a string, got `{given.source}` (a TypeError at import)",
+            )
+            return False, None
+        if raw:
+            assert isinstance(raw, str)
+            return self._valid_name(raw, where)
         if star and given is None:
             self.report(
                 codes.DYNAMIC_NAME,
@@ -643,7 +814,7 @@ class _ModuleScanner:
             return True, None
         if fallback is None:
             return True, None
-        return True, fallback.replace("_", "-")
+        return True, fallback.replace("_", "-").replace("<lambda>", "unknown-lambda")
 
     def _valid_name(self, name: str, where: cst.CSTNode) -> tuple[bool, str | None]:
         banned = sorted({char for char in name if char in BANNED_NAME_CHARACTERS})
@@ -659,7 +830,7 @@ class _ModuleScanner:
 
     def flow_spec(
         self,
-        function: cst.FunctionDef,
+        function: cst.FunctionDef | cst.Lambda,
         function_scope: Scope,
         kwargs: tuple[tuple[str, Value], ...],
         star: bool,
@@ -668,10 +839,12 @@ class _ModuleScanner:
         if not self.check_keywords(kwargs, where, FLOW_KEYWORDS):
             return None
         merged = dict(kwargs)
-        ok, name = self.resolve_name(merged, function.name.value, star, where)
+        function_name = function.name.value if isinstance(function, cst.FunctionDef) else "<lambda>"
+        ok, name = self.resolve_name(merged, function_name, star, where)
         if not ok:
             return None
-        parameters = _parameters(self.module, function)
+        constants = _constants(function_scope)
+        parameters = _parameters(self.module, function, constants)
         reserved = [p.name for p in parameters if p.name in RESERVED_PARAMETERS]
         if reserved:
             self.report(
@@ -681,15 +854,15 @@ class _ModuleScanner:
                 "(ReservedArgumentError at import): rename it",
             )
             return None
-        docstring = function_docstring(function)
+        docstring = function_docstring(function) if isinstance(function, cst.FunctionDef) else None
         description = _description(merged.get("description"), docstring, star)
         schema = _parameter_schema(function, parameters, function_scope, docstring)
         return FlowSpec(
             function=function,
-            function_name=function.name.value,
+            function_name=function_name,
             kwargs=tuple(sorted(merged.items())),
             star_kwargs=star,
-            is_method=function_scope.kind == "class",
+            is_method=function_scope.kind == "class" and isinstance(function, cst.FunctionDef),
             name=name,
             description=description,
             parameters=tuple(parameters),
@@ -729,26 +902,34 @@ class _ModuleScanner:
         )
 
     def with_options(self, call: cst.Call, base: FlowSpec, scope: Scope) -> Symbol:
+        """`Flow.with_options(...)`: a copy with some options replaced, as Prefect merges them.
+
+        `name` and `description` fall back when falsy (`name or self.name`); keywords whose
+        default is NotSet (`persist_result`, `result_storage`, `result_serializer`,
+        `log_prints`) take None as a value; the others fall back when None.
+        """
         kwargs, star, positional = self.arguments(call.args, scope)
-        if positional:
+        if positional or not self.check_keywords(kwargs, call, FLOW_KEYWORDS):
             return OTHER
         merged = dict(base.kwargs)
         for keyword, value in kwargs:
-            if keyword in ("name", "description") and not value.dynamic and not value.value:
-                continue  # `name or self.name`
-            if value.value is None and not value.dynamic:
-                continue  # `x if x is not None else self.x`
+            raw = self.raw.get(id(value), UNKNOWN)
+            if keyword in ("name", "description") and not value.dynamic and not raw:
+                continue
+            if raw is None and keyword not in NOTSET_KEYWORDS:
+                continue
             merged[keyword] = value
+        values = dict(kwargs)
         name = base.name
-        given = dict(kwargs).get("name")
-        if star or (given is not None and (given.dynamic or given.value)):
-            ok, name = self.resolve_name(dict(kwargs), None, star, call)
+        given = values.get("name")
+        given_raw = self.raw.get(id(given), UNKNOWN) if given is not None else None
+        if star or (given is not None and (given_raw is UNKNOWN or given_raw)):
+            ok, resolved = self.resolve_name(values, None, star, call)
             if not ok:
                 return OTHER
-            if name is None and given is None and not star:
-                name = base.name
+            name = resolved
         description = base.description
-        new_description = dict(kwargs).get("description")
+        new_description = values.get("description")
         if new_description is not None and (new_description.dynamic or new_description.value):
             description = new_description.value if isinstance(new_description.value, str) else None
         elif star:
@@ -824,7 +1005,9 @@ def _description(given: Value | None, docstring: str | None, star: bool) -> str 
     return docstring
 
 
-def _parameters(module: cst.Module, function: cst.FunctionDef) -> list[Parameter]:
+def _parameters(
+    module: cst.Module, function: cst.FunctionDef | cst.Lambda, constants: Any
+) -> list[Parameter]:
     params = function.params
     result: list[Parameter] = []
 
@@ -832,7 +1015,7 @@ def _parameters(module: cst.Module, function: cst.FunctionDef) -> list[Parameter
         default = None
         if param.default is not None:
             source = _code(module, param.default)
-            value = literal_value(param.default)
+            value = literal_value(param.default, constants)
             json_value = UNKNOWN if value is UNKNOWN else to_json(value)
             default = (
                 Value(value=None, source=source, dynamic=True)
@@ -866,7 +1049,7 @@ def _parameters(module: cst.Module, function: cst.FunctionDef) -> list[Parameter
     return result
 
 
-def _all_params(function: cst.FunctionDef) -> list[cst.Param]:
+def _all_params(function: cst.FunctionDef | cst.Lambda) -> list[cst.Param]:
     params = function.params
     result = [*params.posonly_params, *params.params]
     if isinstance(params.star_arg, cst.Param):
@@ -878,7 +1061,7 @@ def _all_params(function: cst.FunctionDef) -> list[cst.Param]:
 
 
 def _parameter_schema(
-    function: cst.FunctionDef,
+    function: cst.FunctionDef | cst.Lambda,
     parameters: list[Parameter],
     scope: Scope,
     docstring: str | None,
@@ -912,7 +1095,7 @@ def _parameter_schema(
                 "default": {},
             }
         elif param.default is not None:
-            default = default_json(param.default)
+            default = default_json(param.default, _constants(scope))
             if default is not UNKNOWN:
                 prop["default"] = default
         prop["title"] = info.name

@@ -86,7 +86,7 @@ def test_ast_positions_equal_libcst_positions(case: str, monkeypatch: pytest.Mon
     fast = scan_source(source, "m.py")
     assert fast.flows or fast.diagnostics
     monkeypatch.setattr(
-        scanner_core, "positions_for", lambda module, text: _positions._CstPositions(module)
+        scanner_core, "positions_for", lambda module, tree, text: _positions._CstPositions(module)
     )
     assert scan_source(source, "m.py") == fast
 

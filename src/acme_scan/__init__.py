@@ -6,23 +6,58 @@ The public API is what this module exports (pinned by a test):
 - `scan_project(root)`: discover, scan and keep the index file of a project.
 - `load_index(path)`: read and validate an index file.
 - the models of the index file and the error root `AcmeScanError`.
+
+Names are imported on first use (PEP 562), so `import acme_scan` stays cheap: a command
+that only reads an up-to-date index never loads the parser or the models.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from acme_scan._version import __version__
-from acme_scan.errors import AcmeScanError, ConfigError, IndexFileError, RootError
-from acme_scan.models import (
-    Diagnostic,
-    FileRecord,
-    Flow,
-    Index,
-    ModuleScan,
-    Parameter,
-    Value,
-)
-from acme_scan.project import ProjectScan, ScanStats, default_index_path, scan_project
-from acme_scan.scanner import could_define_flows, scan_source
-from acme_scan.settings import Settings, load_settings
-from acme_scan.store import dump_index, load_index, write_index
+
+if TYPE_CHECKING:
+    from acme_scan.errors import AcmeScanError, ConfigError, IndexFileError, RootError
+    from acme_scan.models import (
+        Diagnostic,
+        FileRecord,
+        Flow,
+        Index,
+        ModuleScan,
+        Parameter,
+        Value,
+    )
+    from acme_scan.project import ProjectScan, ScanStats, default_index_path, scan_project
+    from acme_scan.scanner import could_define_flows, scan_source
+    from acme_scan.settings import Settings, load_settings
+    from acme_scan.store import dump_index, load_index, write_index
+
+_LOCATIONS = {
+    "AcmeScanError": "acme_scan.errors",
+    "ConfigError": "acme_scan.errors",
+    "IndexFileError": "acme_scan.errors",
+    "RootError": "acme_scan.errors",
+    "Diagnostic": "acme_scan.models",
+    "FileRecord": "acme_scan.models",
+    "Flow": "acme_scan.models",
+    "Index": "acme_scan.models",
+    "ModuleScan": "acme_scan.models",
+    "Parameter": "acme_scan.models",
+    "Value": "acme_scan.models",
+    "ProjectScan": "acme_scan.project",
+    "ScanStats": "acme_scan.project",
+    "default_index_path": "acme_scan.project",
+    "scan_project": "acme_scan.project",
+    "could_define_flows": "acme_scan.scanner",
+    "scan_source": "acme_scan.scanner",
+    "Settings": "acme_scan.settings",
+    "load_settings": "acme_scan.settings",
+    "dump_index": "acme_scan.store",
+    "load_index": "acme_scan.store",
+    "write_index": "acme_scan.store",
+}
 
 __all__ = [
     "AcmeScanError",
@@ -49,3 +84,16 @@ __all__ = [
     "scan_source",
     "write_index",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'acme_scan' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

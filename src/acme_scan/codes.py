@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from acme_scan.models import Severity
+Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True, slots=True)

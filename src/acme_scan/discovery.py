@@ -69,7 +69,7 @@ def discover(root: Path, settings: Settings) -> list[str]:
         parts = rel.split("/")
         if any(_excluded_dir_name(part, i == 0) for i, part in enumerate(parts[:-1])):
             continue
-        if _inside_venv(root, parts[:-1], venvs):
+        if len(parts) > 1 and _inside_venv(root, parts[:-1], venvs):
             continue
         if exclude is not None and exclude.match_file(rel):
             continue
@@ -88,18 +88,23 @@ def _inside_venv(root: Path, dirs: list[str], cache: dict[str, bool]) -> bool:
     for part in dirs:
         current = f"{current}/{part}" if current else part
         if current not in cache:
-            cache[current] = (root / current / "pyvenv.cfg").is_file()
+            cache[current] = os.path.isfile(os.path.join(root, current, "pyvenv.cfg"))
         if cache[current]:
             return True
     return False
 
 
 def _inside_root(root: Path, rel: str) -> bool:
-    path = root / rel
-    if not path.is_symlink() and not any(p.is_symlink() for p in path.parents if p != root):
+    """False for a file link leading out of the root (or dangling).
+
+    Neither git nor the walk descends into linked folders, so only the file itself can be
+    a link.
+    """
+    full = os.path.join(root, rel)
+    if not os.path.islink(full):
         return True
     try:
-        path.resolve(strict=True).relative_to(root.resolve())
+        Path(full).resolve(strict=True).relative_to(root.resolve())
     except (OSError, ValueError):
         logger.debug("skipping %s: a link that leaves the root or dangles", rel)
         return False

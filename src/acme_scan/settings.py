@@ -51,8 +51,8 @@ _KEYS = {
     "prefilter": "prefilter",
     "index": "index",
 }
-#: Sections other commands own (checked by them).
-_FOREIGN = frozenset({"check", "rules", "deploy-config", "severity", "select", "ignore"})
+#: Keys `acme-scan check` owns (validated by `acme_scan.check.config`); kept in `extra`.
+_FOREIGN = frozenset({"select", "extend-select", "ignore", "severity", "deploy-config"})
 
 
 def load_settings(root: Path) -> Settings:

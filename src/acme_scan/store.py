@@ -1,4 +1,10 @@
-"""Reading and writing the index file: orjson, sorted keys, atomic replace, no needless writes."""
+"""Reading and writing the index file: orjson, sorted keys, atomic replace, no needless writes.
+
+Two levels: `load_index` / `dump_index` work with the validated `Index` model (the public
+contract); `load_raw` / `dump_raw` work with the plain JSON data and check only the structure
+incremental re-indexing relies on, so a warm scan of a large project never pays for
+validating (or even importing) the models.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +12,42 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import ValidationError
 
 from acme_scan.errors import IndexFileError
-from acme_scan.models import SCHEMA_VERSION, Index
+
+if TYPE_CHECKING:
+    from acme_scan.models import Index
+
+SCHEMA_VERSION = 1
+_RECORD_KEYS = frozenset({"size", "mtime_ns", "hash", "status", "flows", "diagnostics"})
+_TOP_KEYS = frozenset(
+    {"schema_version", "scanner_version", "settings_hash", "root", "flows", "diagnostics", "files"}
+)
+
+
+def dump_raw(data: dict[str, Any]) -> bytes:
+    """The exact bytes of the index file for JSON `data` (deterministic: sorted keys)."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS) + b"\n"
 
 
 def dump_index(index: Index) -> bytes:
-    """The exact bytes of the index file for `index` (deterministic: sorted keys)."""
-    data = index.model_dump(mode="json")
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+    """The exact bytes of the index file for `index`."""
+    return dump_raw(index.model_dump(mode="json"))
 
 
-def load_index(path: Path) -> Index:
-    """Read and validate an index file; IndexFileError says why it cannot be trusted."""
+def _read(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError as exc:
         raise IndexFileError(path, "no index file (run `acme-scan scan` to create it)") from exc
     except OSError as exc:
         raise IndexFileError(path, f"cannot read the index: {exc.strerror or exc}") from exc
-    return parse_index(raw, path)
 
 
-def parse_index(raw: bytes, path: Path) -> Index:
+def _decode(raw: bytes, path: Path) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -46,6 +62,20 @@ def parse_index(raw: bytes, path: Path) -> Index:
             f"index schema version {data['schema_version']!r} is not {SCHEMA_VERSION} "
             "(written by another acme-scan version); it will be rebuilt",
         )
+    return data
+
+
+def load_index(path: Path) -> Index:
+    """Read and fully validate an index file; IndexFileError says why it cannot be trusted."""
+    return parse_index(_read(path), path)
+
+
+def parse_index(raw: bytes, path: Path) -> Index:
+    from pydantic import ValidationError
+
+    from acme_scan.models import Index
+
+    data = _decode(raw, path)
     try:
         return Index.model_validate(data)
     except ValidationError as exc:
@@ -56,6 +86,55 @@ def parse_index(raw: bytes, path: Path) -> Index:
         ) from exc
 
 
+def load_raw(path: Path) -> dict[str, Any]:
+    """Read an index file as JSON data, checking what incremental re-indexing relies on.
+
+    Every file record must have its fields with the right types, and the flows listed for
+    each file must be exactly the flows the index holds for that path, in order.
+    """
+    data = _decode(_read(path), path)
+    problem = _structure_problem(data)
+    if problem is not None:
+        raise IndexFileError(path, f"the index is invalid: {problem}; it will be rebuilt")
+    return data
+
+
+def _structure_problem(data: dict[str, Any]) -> str | None:
+    if set(data) != _TOP_KEYS:
+        return f"top-level keys are {sorted(data)}"
+    for key in ("scanner_version", "settings_hash", "root"):
+        if not isinstance(data[key], str):
+            return f"{key} is not a string"
+    files, flows = data["files"], data["flows"]
+    if not isinstance(files, dict) or not isinstance(flows, list):
+        return "files is not an object or flows is not a list"
+    if not isinstance(data["diagnostics"], list):
+        return "diagnostics is not a list"
+    by_path: dict[str, list[str]] = {}
+    for flow in flows:
+        if not isinstance(flow, dict) or not isinstance(flow.get("id"), str):
+            return "a flow without an id"
+        path = flow.get("path")
+        if not isinstance(path, str) or path not in files:
+            return f"flow {flow['id']} belongs to no scanned file"
+        by_path.setdefault(path, []).append(flow["id"])
+    for path, record in files.items():
+        if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
+            return f"files.{path} is not a file record"
+        if not (
+            isinstance(record["size"], int)
+            and isinstance(record["mtime_ns"], int)
+            and isinstance(record["hash"], str)
+            and isinstance(record["status"], str)
+            and isinstance(record["flows"], list)
+            and isinstance(record["diagnostics"], list)
+        ):
+            return f"files.{path} has a field of the wrong type"
+        if sorted(record["flows"]) != sorted(by_path.get(path, [])):
+            return f"files.{path} lists other flows than the index holds"
+    return None
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> bool:
     """Write `data` to `path` atomically; False (and no write) when the bytes are unchanged.
 
@@ -63,7 +142,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
     the bytes go to a temporary file in the same folder, are fsynced, then renamed over.
     """
     try:
-        if path.read_bytes() == data:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except OSError:
         pass
@@ -95,11 +174,11 @@ def _umask() -> int:
     return mask
 
 
-def write_index(index: Index, path: Path) -> bool:
-    """Write `index` to `path` (atomically, only when its bytes change). True if written."""
+def write_raw(data: bytes, path: Path) -> bool:
+    """Write index bytes to `path` (atomically, only when they change). True if written."""
     created = not path.parent.exists()
     try:
-        written = write_bytes_atomic(path, dump_index(index))
+        written = write_bytes_atomic(path, data)
     except OSError as exc:
         raise IndexFileError(path, f"cannot write the index: {exc.strerror or exc}") from exc
     if created and path.parent.name == ".acme_scan":
@@ -107,3 +186,8 @@ def write_index(index: Index, path: Path) -> bool:
         with contextlib.suppress(OSError):
             (path.parent / ".gitignore").write_text("# created by acme-scan\n*\n")
     return written
+
+
+def write_index(index: Index, path: Path) -> bool:
+    """Write `index` to `path` (atomically, only when its bytes change). True if written."""
+    return write_raw(dump_index(index), path)

@@ -17,10 +17,9 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from acme_scan import codes
-from acme_scan.models import Diagnostic, FileRecord, Flow, ModuleScan
-from acme_scan.scanner import scan_source
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +37,13 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """A scanned file: its file record and flows as index JSON data (None: bytes unchanged)."""
+
     rel: str
     size: int
     mtime_ns: int
-    record: FileRecord | None
-    flows: tuple[Flow, ...] = ()
+    record: dict[str, Any] | None
+    flows: tuple[dict[str, Any], ...] = ()
 
 
 def default_workers() -> int:
@@ -57,7 +58,7 @@ def file_digest(data: bytes) -> str:
 
 
 def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
-    full = root / job.rel
+    full = os.path.join(root, job.rel)
     try:
         with open(full, "rb") as handle:
             stat = os.fstat(handle.fileno())
@@ -67,49 +68,63 @@ def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
     digest = file_digest(data)
     if job.old_hash == digest:
         return Outcome(job.rel, len(data), stat.st_mtime_ns, None)
+    from acme_scan.scanner import scan_source  # the parser is loaded only when needed
+
     try:
         result = scan_source(data, job.rel, prefilter=prefilter)
     except Exception as exc:  # a bug in the scanner must not cost the rest of the project
         logger.exception("internal error while scanning %s", job.rel)
-        result = ModuleScan(
-            path=job.rel,
-            status="failed",
-            diagnostics=(
-                _diagnostic(
-                    job.rel,
-                    codes.INTERNAL,
-                    f"acme-scan failed on this file ({type(exc).__name__}: {exc}); "
-                    "please report it",
-                ),
-            ),
-        )
-    record = FileRecord(
-        size=len(data),
-        mtime_ns=stat.st_mtime_ns,
-        hash=digest,
-        status=result.status,
-        flows=[flow.id for flow in result.flows],
-        diagnostics=list(result.diagnostics),
+        message = f"acme-scan failed on this file ({type(exc).__name__}: {exc}); please report it"
+        record = _record(len(data), stat.st_mtime_ns, digest, "failed", [], [])
+        record["diagnostics"] = [_diagnostic(job.rel, codes.INTERNAL, message)]
+        return Outcome(job.rel, len(data), stat.st_mtime_ns, record)
+    flows = tuple(flow.model_dump(mode="json") for flow in result.flows)
+    record = _record(
+        len(data),
+        stat.st_mtime_ns,
+        digest,
+        result.status,
+        [flow.id for flow in result.flows],
+        [d.model_dump(mode="json") for d in result.diagnostics],
     )
-    return Outcome(job.rel, len(data), stat.st_mtime_ns, record, result.flows)
+    return Outcome(job.rel, len(data), stat.st_mtime_ns, record, flows)
 
 
-def _diagnostic(rel: str, code: codes.Code, message: str) -> Diagnostic:
-    return Diagnostic(
-        path=rel, line=0, column=0, code=code.code, severity=code.severity, message=message
-    )
+def _record(
+    size: int,
+    mtime_ns: int,
+    digest: str,
+    status: str,
+    flows: list[str],
+    diagnostics: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "hash": digest,
+        "status": status,
+        "flows": flows,
+        "diagnostics": diagnostics,
+    }
 
 
-def unreadable(rel: str, exc: OSError) -> FileRecord:
+def _diagnostic(rel: str, code: codes.Code, message: str) -> dict[str, Any]:
+    return {
+        "path": rel,
+        "line": 0,
+        "column": 0,
+        "code": code.code,
+        "severity": code.severity,
+        "message": message,
+    }
+
+
+def unreadable(rel: str, exc: OSError) -> dict[str, Any]:
+    """The file record of a file that cannot be read (AS003)."""
     message = f"cannot read the file: {exc.strerror or exc}; check its permissions"
-    return FileRecord(
-        size=0,
-        mtime_ns=0,
-        hash="",
-        status="failed",
-        flows=[],
-        diagnostics=[_diagnostic(rel, codes.UNREADABLE, message)],
-    )
+    record = _record(0, 0, "", "failed", [], [])
+    record["diagnostics"] = [_diagnostic(rel, codes.UNREADABLE, message)]
+    return record
 
 
 def _can_fork() -> bool:
@@ -134,6 +149,8 @@ def run_jobs(
         return
     chunks = [jobs[i : i + CHUNK_SIZE] for i in range(0, len(jobs), CHUNK_SIZE)]
     context = multiprocessing.get_context("fork")
+    import acme_scan.scanner  # noqa: F401  (loaded once here, inherited by the workers)
+
     with ProcessPoolExecutor(max_workers=min(count, len(chunks)), mp_context=context) as pool:
         roots = [root] * len(chunks)
         prefilters = [prefilter] * len(chunks)

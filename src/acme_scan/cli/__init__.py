@@ -23,6 +23,8 @@ EXIT_INTERNAL = 3
 _COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("acme_scan.cli.scan", "scan a project and write its flow index"),
     "schema": ("acme_scan.cli.schema", "print the JSON Schema of the index file"),
+    "check": ("acme_scan.cli.check", "check flows and the deploy config; exit 1 on findings"),
+    "rules": ("acme_scan.cli.rules", "list the rules of `check`, or explain some"),
 }
 
 

@@ -7,13 +7,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from acme_scan.cli import EXIT_OK, EXIT_USAGE, configure_logging
-from acme_scan.models import Index
 from acme_scan.project import ProjectScan, scan_project
 from acme_scan.settings import load_settings
-from acme_scan.store import dump_index
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,24 +79,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if progress is not None:
         progress.clear()
     if to_stdout:
-        sys.stdout.buffer.write(dump_index(result.index))
+        sys.stdout.buffer.write(result.to_bytes())
         sys.stdout.flush()
     if args.format == "table":
-        print_table(result.index, sys.stdout)
+        print_table(result.data["flows"], sys.stdout)
     if not args.quiet:
         print_summary(result, sys.stderr, root)
     return EXIT_OK
 
 
-def print_table(index: Index, out: TextIO) -> None:
+def print_table(flows: list[dict[str, Any]], out: TextIO) -> None:
     rows = [("NAME", "ENTRYPOINT", "LINE", "ASYNC")]
-    for flow in index.flows:
+    for flow in flows:
         rows.append(
             (
-                flow.name if flow.name is not None else "<dynamic>",
-                flow.entrypoint or f"{flow.path}:{flow.qualname} (not deployable)",
-                str(flow.line),
-                "async" if flow.is_async else "",
+                flow["name"] if flow["name"] is not None else "<dynamic>",
+                flow["entrypoint"] or f"{flow['path']}:{flow['qualname']} (not deployable)",
+                str(flow["line"]),
+                "async" if flow["is_async"] else "",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -110,21 +108,25 @@ def print_table(index: Index, out: TextIO) -> None:
 
 
 def print_summary(result: ProjectScan, out: TextIO, root: Path) -> None:
-    index, stats = result.index, result.stats
+    data, stats = result.data, result.stats
     if stats.index_problem:
         out.write(f"acme-scan: warning: {stats.index_problem}\n")
-    for d in index.diagnostics:
-        out.write(f"{d.path}:{d.line}:{d.column}: {d.code} [{d.severity}] {d.message}\n")
-    errors = sum(1 for d in index.diagnostics if d.severity == "error")
-    warnings = sum(1 for d in index.diagnostics if d.severity == "warning")
-    files_with_flows = len({flow.path for flow in index.flows})
+    diagnostics = data["diagnostics"]
+    for d in diagnostics:
+        out.write(
+            f"{d['path']}:{d['line']}:{d['column']}: {d['code']} [{d['severity']}] {d['message']}\n"
+        )
+    errors = sum(1 for d in diagnostics if d["severity"] == "error")
+    warnings = sum(1 for d in diagnostics if d["severity"] == "warning")
+    flows = data["flows"]
+    files_with_flows = len({flow["path"] for flow in flows})
     where = "stdout" if result.index_path is None else _display(result.index_path, root)
     state = "written" if result.written else "unchanged"
     if result.index_path is None:
         state = "printed"
     rate = stats.files / stats.seconds if stats.seconds > 0 else 0.0
     out.write(
-        f"acme-scan: {len(index.flows)} flows in {files_with_flows} files; "
+        f"acme-scan: {len(flows)} flows in {files_with_flows} files; "
         f"{stats.files} files ({stats.parsed} parsed, {stats.skipped} skipped by the prefilter, "
         f"{stats.failed} failed, {stats.reused} unchanged since the last scan); "
         f"{errors} errors, {warnings} warnings; {stats.seconds:.2f}s ({rate:,.0f} files/s); "

@@ -1,0 +1,415 @@
+"""Rules over the per-flow deploy config (`static_flow_deploy_config.yaml`).
+
+The file is a YAML mapping from flow names to mappings of deployment settings; a flow may be
+named in its Prefect form (`load-data`) or its acme-portal form (`load_data`). The YAML is
+composed into nodes (not just loaded) so every finding has the line and column of the key or
+value at fault, and duplicate keys, which YAML loaders drop silently, are seen.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from acme_scan.check import rules
+from acme_scan.check.cron import cron_problem
+from acme_scan.check.finding import Finding, Location
+from acme_scan.check.rules import Rule
+from acme_scan.models import Flow
+
+ALLOWED_KEYS = (
+    "work_pool_name",
+    "work_queue_name",
+    "parameters",
+    "cron",
+    "paused",
+    "concurrency_limit",
+    "description",
+    "triggers",
+)
+#: Keys shown in acme-portal-sdk 1.x examples that the deploy workflow never reads.
+IGNORED_KEYS = ("name", "import_path")
+TRIGGER_TYPES = (
+    "DeploymentEventTrigger",
+    "DeploymentMetricTrigger",
+    "DeploymentCompoundTrigger",
+    "DeploymentSequenceTrigger",
+)
+_STR_TAG = "tag:yaml.org,2002:str"
+#: libyaml's parser when PyYAML was built with it (ten times faster), else the pure one.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def normalise(name: str) -> str:
+    """The form under which `-`/`_` spellings of a flow name compare equal."""
+    return name.replace("-", "_")
+
+
+#: Where flows of a (normalised) name were defined before the change being checked.
+History = Callable[[str], Sequence[Location]]
+
+
+@dataclass(frozen=True)
+class _Context:
+    path: str
+    loader: yaml.SafeLoader
+    findings: list[Finding]
+    history: History | None = None
+
+    def report(self, rule: Rule, node: yaml.Node, message: str, *related: Location) -> None:
+        mark = node.start_mark
+        self.findings.append(
+            Finding(
+                path=self.path,
+                line=mark.line + 1,
+                column=mark.column + 1,
+                code=rule.code,
+                severity=rule.severity,
+                message=message,
+                related=tuple(related),
+            )
+        )
+
+    def value(self, node: yaml.Node) -> Any:
+        return self.loader.construct_object(node, deep=True)
+
+
+def check_deploy_config(
+    text: str, path: str, flows: Sequence[Flow], history: History | None = None
+) -> list[Finding]:
+    """Findings for the deploy config `text` (at root-relative `path`) against `flows`.
+
+    `history`, when given, says where a name missing from `flows` used to be defined; an
+    unknown-flow finding then names those places and touches their files.
+    """
+    findings: list[Finding] = []
+    loader = _Loader(text)
+    try:
+        try:
+            document = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            findings.append(_yaml_error(path, exc))
+            return findings
+        except yaml.YAMLError as exc:
+            findings.append(_finding(path, 0, 0, rules.CONFIG_INVALID, f"not valid YAML: {exc}"))
+            return findings
+        if document is None:
+            return findings  # an empty file: no entries
+        context = _Context(path, loader, findings, history)
+        try:
+            _check_document(context, document, flows)
+        except yaml.MarkedYAMLError as exc:  # a value that cannot be constructed
+            findings.append(_yaml_error(path, exc))
+    finally:
+        loader.dispose()
+    return findings
+
+
+def _check_document(context: _Context, document: yaml.Node, flows: Sequence[Flow]) -> None:
+    if isinstance(document, yaml.ScalarNode) and document.tag == "tag:yaml.org,2002:null":
+        return
+    if not isinstance(document, yaml.MappingNode):
+        context.report(
+            rules.CONFIG_INVALID,
+            document,
+            "the deploy config must be a mapping of flow names to settings, "
+            f"got {_kind(context.value(document))}",
+        )
+        return
+    by_name: dict[str, list[Flow]] = {}
+    for known in flows:
+        if known.name is not None:
+            by_name.setdefault(normalise(known.name), []).append(known)
+    dynamic = sum(1 for known in flows if known.name is None)
+    for key_node, value_node in _pairs(context, document, "", normalise):
+        if not _string_key(context, key_node, "flow name"):
+            continue
+        name = str(key_node.value)
+        matches = by_name.get(normalise(name), [])
+        flow = _deployable(matches)
+        if flow is None:
+            _unknown_flow(context, key_node, name, matches, by_name, dynamic)
+        _check_entry(context, name, value_node, flow)
+
+
+def _pairs(
+    context: _Context, node: yaml.MappingNode, where: str, same: Callable[[str], str] = str
+) -> list[tuple[yaml.Node, yaml.Node]]:
+    """The effective (key, value) pairs of a mapping, as a YAML loader would keep them.
+
+    Keys written twice are reported (`same` maps keys that count as one, e.g. `-`/`_`
+    spellings of a flow name); merge keys (`<<: *anchor`) are applied; the last value of a
+    key wins, as in `yaml.safe_load`.
+    """
+    seen: dict[str, yaml.Node] = {}
+    for key_node, _ in node.value:
+        if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG):
+            continue
+        key = str(key_node.value)
+        previous = seen.get(same(key))
+        if previous is None:
+            seen[same(key)] = key_node
+            continue
+        mark = previous.start_mark
+        if previous.value == key:
+            what = f"{where}{key} is given twice"
+        else:
+            what = f"{where}{key} names the same flow as {previous.value!r}"
+        context.report(
+            rules.CONFIG_DUPLICATE_ENTRY,
+            key_node,
+            f"{what} (first at line {mark.line + 1}); YAML keeps only the last: merge them",
+            Location(context.path, mark.line + 1, mark.column + 1),
+        )
+    context.loader.flatten_mapping(node)
+    effective: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    others: list[tuple[yaml.Node, yaml.Node]] = []
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG:
+            effective[str(key_node.value)] = (key_node, value_node)
+        else:
+            others.append((key_node, value_node))
+    return [*others, *effective.values()]
+
+
+def _deployable(matches: Iterable[Flow]) -> Flow | None:
+    return next((flow for flow in matches if flow.deployable), None)
+
+
+def _unknown_flow(
+    context: _Context,
+    key_node: yaml.Node,
+    name: str,
+    matches: Sequence[Flow],
+    by_name: Mapping[str, list[Flow]],
+    dynamic: int,
+) -> None:
+    if matches:
+        flow = matches[0]
+        context.report(
+            rules.CONFIG_UNKNOWN_FLOW,
+            key_node,
+            f"flow {name!r} ({flow.path}:{flow.line}) cannot be deployed: it is not loadable "
+            "from an entrypoint (see AS105)",
+            Location(flow.path, flow.line, flow.column),
+        )
+        return
+    message = f"no flow named {name!r} in the project"
+    known = sorted({flow.name for group in by_name.values() for flow in group if flow.name})
+    close = difflib.get_close_matches(name, known, n=1) or difflib.get_close_matches(
+        normalise(name), [normalise(k) for k in known], n=1
+    )
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    if dynamic:
+        message += f" ({dynamic} flows have names unknown statically, see AS104)"
+    before = list(context.history(normalise(name))) if context.history is not None else []
+    if before:
+        where = ", ".join(f"{location.path}:{location.line}" for location in before)
+        message += f" (the committed version defined it at {where}: renamed or removed?)"
+    context.report(rules.CONFIG_UNKNOWN_FLOW, key_node, message, *before)
+
+
+def _string_key(context: _Context, key_node: yaml.Node, what: str) -> bool:
+    if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG:
+        return True
+    shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+    kind = (
+        _kind(context.value(key_node)) if isinstance(key_node, yaml.ScalarNode) else "a collection"
+    )
+    context.report(
+        rules.CONFIG_WRONG_TYPE,
+        key_node,
+        f"{what} `{shown}` is read by YAML as {kind}, not a string: quote it ('{shown}')",
+    )
+    return False
+
+
+def _check_entry(context: _Context, name: str, node: yaml.Node, flow: Flow | None) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        context.report(
+            rules.CONFIG_WRONG_TYPE,
+            node,
+            f"{name}: an entry must be a mapping of settings ({', '.join(ALLOWED_KEYS)}), "
+            f"got {_kind(context.value(node))}",
+        )
+        return
+    for key_node, value_node in _pairs(context, node, f"{name}."):
+        if not _string_key(context, key_node, f"{name}: key"):
+            continue
+        key = str(key_node.value)
+        if key in IGNORED_KEYS:
+            context.report(
+                rules.CONFIG_IGNORED_KEY,
+                key_node,
+                f"{name}.{key} is never read by the deploy workflow (it takes the flow's {key} "
+                "from the code): remove it",
+            )
+            continue
+        check = _VALUE_CHECKS.get(key)
+        if check is None:
+            close = difflib.get_close_matches(key, ALLOWED_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            context.report(
+                rules.CONFIG_UNKNOWN_KEY,
+                key_node,
+                f"{name}: unknown key {key!r}; {hint}allowed: {', '.join(ALLOWED_KEYS)}",
+            )
+            continue
+        check(context, f"{name}.{key}", value_node, flow)
+
+
+_Check = Callable[["_Context", str, yaml.Node, Flow | None], None]
+
+
+def _wrong(context: _Context, node: yaml.Node, where: str, expected: str) -> None:
+    context.report(
+        rules.CONFIG_WRONG_TYPE,
+        node,
+        f"{where} must be {expected}, got {_kind(context.value(node))}",
+    )
+
+
+def _null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _string(*, optional: bool, non_empty: bool = False) -> _Check:
+    def check(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+        if optional and _null(node):
+            return
+        value = context.value(node)
+        expected = "a non-empty string" if non_empty else "a string"
+        if optional:
+            expected += " or null"
+        if not isinstance(value, str) or (non_empty and not value.strip()):
+            _wrong(context, node, where, expected)
+
+    return check
+
+
+def _cron(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+    if _null(node):
+        return
+    value = context.value(node)
+    if not isinstance(value, str):
+        _wrong(context, node, where, 'a cron string such as "0 12 * * 1-5"')
+        return
+    problem = cron_problem(value)
+    if problem is not None:
+        context.report(
+            rules.CONFIG_INVALID_CRON, node, f"{where}: invalid cron {value!r}: {problem}"
+        )
+
+
+def _paused(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+    if not _null(node) and not isinstance(context.value(node), bool):
+        _wrong(context, node, where, "true or false")
+
+
+def _concurrency_limit(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+    if _null(node):
+        return
+    value = context.value(node)
+    if isinstance(value, dict):
+        limit = value.get("limit")
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1:
+            return
+        _wrong(context, node, where, "a mapping with a positive integer `limit`")
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        _wrong(context, node, where, "a positive integer")
+
+
+def _parameters(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+    if _null(node):
+        return
+    if not isinstance(node, yaml.MappingNode):
+        _wrong(context, node, where, "a mapping of parameter names to values")
+        return
+    accepted: set[str] | None = None
+    if (
+        flow is not None
+        and flow.parameter_schema is not None
+        and not any(p.kind == "var_keyword" for p in flow.parameters)
+    ):
+        accepted = {p.name for p in flow.parameters if p.kind != "var_positional"}
+    for key_node, _ in _pairs(context, node, f"{where}."):
+        if not _string_key(context, key_node, f"{where}: parameter name"):
+            continue
+        key = str(key_node.value)
+        if accepted is not None and flow is not None and key not in accepted:
+            known = ", ".join(sorted(accepted)) or "none"
+            context.report(
+                rules.CONFIG_UNKNOWN_PARAMETER,
+                key_node,
+                f"{where}: flow {flow.name!r} ({flow.path}:{flow.line}) has no parameter "
+                f"{key!r} (parameters: {known})",
+                Location(flow.path, flow.line, flow.column),
+            )
+
+
+def _triggers(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+    if _null(node):
+        return
+    expected = "a mapping from a trigger type (" + ", ".join(TRIGGER_TYPES) + ") to its arguments"
+    if not isinstance(node, yaml.MappingNode):
+        _wrong(context, node, where, expected)
+        return
+    for key_node, value_node in _pairs(context, node, f"{where}."):
+        if not _string_key(context, key_node, f"{where}: trigger type"):
+            continue
+        if key_node.value not in TRIGGER_TYPES:
+            context.report(
+                rules.CONFIG_WRONG_TYPE,
+                key_node,
+                f"{where}: unknown trigger type {key_node.value!r} (known: "
+                f"{', '.join(TRIGGER_TYPES)})",
+            )
+        elif not _null(value_node) and not isinstance(context.value(value_node), dict):
+            _wrong(context, value_node, f"{where}.{key_node.value}", "a mapping of arguments")
+
+
+_VALUE_CHECKS: dict[str, _Check] = {
+    "work_pool_name": _string(optional=False, non_empty=True),
+    "work_queue_name": _string(optional=True),
+    "parameters": _parameters,
+    "cron": _cron,
+    "paused": _paused,
+    "concurrency_limit": _concurrency_limit,
+    "description": _string(optional=True),
+    "triggers": _triggers,
+}
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__} ({value})"
+
+
+def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> Finding:
+    mark = exc.problem_mark or exc.context_mark
+    problem = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    return _finding(path, line, column, rules.CONFIG_INVALID, f"not valid YAML: {problem}")
+
+
+def _finding(path: str, line: int, column: int, rule: Rule, message: str) -> Finding:
+    return Finding(path, line, column, rule.code, rule.severity, message)

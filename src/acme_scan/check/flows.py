@@ -1,0 +1,145 @@
+"""Rules over the flows of the whole project: colliding names, and opt-in style rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from acme_scan.check import rules
+from acme_scan.check.deploy_config import normalise
+from acme_scan.check.finding import Finding, Location
+from acme_scan.check.rules import Rule
+from acme_scan.models import Flow
+
+_Definition = tuple[str, str, str]
+
+
+def check_flows(flows: Sequence[Flow], enabled: frozenset[str]) -> list[Finding]:
+    """Findings of the AS2xx rules that are `enabled`."""
+    findings: list[Finding] = []
+    if rules.DUPLICATE_NAME.code in enabled or rules.CONFLATED_NAME.code in enabled:
+        findings += colliding_names(flows)
+    for flow in flows:
+        findings += _per_flow(flow)
+    return [finding for finding in findings if finding.code in enabled]
+
+
+def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
+    """AS201 (same name) and AS202 (same name once `-`/`_` are normalised) findings.
+
+    Flows are grouped into definitions first: the flows of one file that wrap the same
+    function (`b = a`, `c = a.with_options(retries=3)`) are one flow under several variables,
+    not duplicates. Each definition of a colliding name is reported, naming the others.
+    """
+    groups: dict[str, dict[_Definition, Flow]] = {}
+    for flow in flows:
+        if flow.name is None:
+            continue
+        definitions = groups.setdefault(normalise(flow.name), {})
+        key = _definition(flow, definitions)
+        current = definitions.get(key)
+        if current is None or (current.form != "decorator" and flow.form == "decorator"):
+            definitions[key] = flow
+    findings: list[Finding] = []
+    for definitions in groups.values():
+        if len(definitions) < 2:
+            continue
+        ordered = sorted(definitions.values(), key=lambda f: (f.path, f.line, f.column))
+        for flow in ordered:
+            others = [other for other in ordered if other is not flow]
+            same = [other for other in others if other.name == flow.name]
+            similar = [other for other in others if other.name != flow.name]
+            if same:
+                findings.append(
+                    _collision(
+                        rules.DUPLICATE_NAME,
+                        flow,
+                        same,
+                        f"flow name {flow.name!r} is also defined at {_where(same)}: Prefect "
+                        "would treat them as one flow; give each a distinct name=",
+                    )
+                )
+            if similar:
+                names = ", ".join(repr(other.name) for other in similar)
+                findings.append(
+                    _collision(
+                        rules.CONFLATED_NAME,
+                        flow,
+                        similar,
+                        f"flow name {flow.name!r} and {names} ({_where(similar)}) differ only "
+                        "by '-'/'_', which acme-portal and deployment names conflate: rename one",
+                    )
+                )
+    return findings
+
+
+def _definition(flow: Flow, definitions: dict[_Definition, Flow]) -> _Definition:
+    """What identifies the function a flow object wraps (see `colliding_names`)."""
+    if flow.form == "decorator":
+        return (flow.path, "def", flow.qualname)
+    for key, known in definitions.items():
+        if known.path == flow.path and known.function == flow.function:
+            return key
+    return (flow.path, "fn", flow.function)
+
+
+def _collision(rule: Rule, flow: Flow, others: Sequence[Flow], message: str) -> Finding:
+    return Finding(
+        path=flow.path,
+        line=flow.line,
+        column=flow.column,
+        code=rule.code,
+        severity=rule.severity,
+        message=message,
+        related=tuple(Location(other.path, other.line, other.column) for other in others),
+    )
+
+
+def _where(flows: Sequence[Flow]) -> str:
+    return ", ".join(f"{flow.path}:{flow.line}:{flow.column}" for flow in flows)
+
+
+def _per_flow(flow: Flow) -> list[Finding]:
+    findings: list[Finding] = []
+    given = flow.kwargs.get("name")
+    if given is not None and not given.dynamic and given.value == "":
+        findings.append(
+            _finding(
+                rules.EMPTY_NAME,
+                flow,
+                f"`name={given.source}` is ignored: Prefect names this flow {flow.name!r} "
+                "(from the function); remove it or give a name",
+            )
+        )
+    if flow.description is None:
+        findings.append(
+            _finding(
+                rules.MISSING_DESCRIPTION,
+                flow,
+                f"flow {flow.name or flow.qualname!r} has no description: add a docstring or "
+                "description=",
+            )
+        )
+    if flow.parameter_schema is not None:
+        missing = [
+            parameter.name
+            for index, parameter in enumerate(flow.parameters)
+            if parameter.annotation is None
+            and parameter.kind not in ("var_positional", "var_keyword")
+            and not (flow.is_method and index == 0 and parameter.name in ("self", "cls"))
+        ]
+        if missing:
+            names = ", ".join(f"`{name}`" for name in missing)
+            what = f"parameters {names} have" if len(missing) > 1 else f"parameter {names} has"
+            findings.append(
+                _finding(
+                    rules.MISSING_ANNOTATION,
+                    flow,
+                    f"flow {flow.name or flow.qualname!r}: {what} no type annotation "
+                    "(untyped in the parameter schema)",
+                )
+            )
+    return findings
+
+
+def _finding(rule: Rule, flow: Flow, message: str) -> Finding:
+    return Finding(flow.path, flow.line, flow.column, rule.code, rule.severity, message)

@@ -1,0 +1,240 @@
+"""Run every selected rule over a project and keep what concerns the given paths.
+
+The whole project is always scanned (through the incremental index, so unchanged files are
+not read again), because cross-file rules need every flow even when only a few files
+changed; PATHS only select which findings are reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from acme_scan.check import rules
+from acme_scan.check.baseline import committed_flows
+from acme_scan.check.config import CheckConfig, Overrides, check_config
+from acme_scan.check.deploy_config import check_deploy_config, normalise
+from acme_scan.check.finding import Finding, Location
+from acme_scan.check.flows import check_flows
+from acme_scan.check.suppression import apply_suppressions
+from acme_scan.errors import AcmeScanError, ConfigError, RootError
+from acme_scan.models import Index
+from acme_scan.project import scan_project
+from acme_scan.settings import load_settings
+from acme_scan.store import write_index
+
+logger = logging.getLogger(__name__)
+
+
+class PathError(AcmeScanError):
+    """A PATH given to check does not exist."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: no such file or directory")
+
+
+@dataclass
+class CheckResult:
+    """What a check found (already filtered by PATHS, selection and suppressions)."""
+
+    root: Path
+    findings: list[Finding]
+    suppressed: int = 0
+    files: int = 0
+    flows: int = 0
+    seconds: float = 0.0
+    index_path: Path | None = None
+    index_written: bool = False
+    deploy_config: str | None = None
+    paths: list[str] | None = None
+
+    def count(self, severity: str) -> int:
+        return sum(1 for finding in self.findings if finding.severity == severity)
+
+
+def run_check(
+    root: str | os.PathLike[str],
+    paths: Sequence[str | os.PathLike[str]] | None = None,
+    *,
+    overrides: Overrides | None = None,
+    write: bool = True,
+) -> CheckResult:
+    """Check the project at `root`; report only findings touching `paths` when given.
+
+    `paths` are relative to the current directory (as pre-commit passes them); paths outside
+    the root are ignored, missing ones raise `PathError`. With `write`, the index file is
+    brought up to date unless git tracks it (the check never modifies tracked files).
+    """
+    started = time.perf_counter()
+    root_path = Path(root).absolute()
+    if not root_path.is_dir():
+        raise RootError(root_path, "not a directory: give the root folder of a project")
+    root_path = root_path.resolve()
+    selected = None if paths is None else relative_paths(root_path, paths)
+    settings = load_settings(root_path)
+    config = check_config(settings, root_path / "pyproject.toml", overrides)
+    index_path = root_path / settings.index
+
+    scan = scan_project(root_path, settings=settings, write=False)
+    index = scan.index
+    findings = [
+        Finding.from_diagnostic(diagnostic)
+        for diagnostic in index.diagnostics
+        if diagnostic.code in config.enabled
+    ]
+    findings += check_flows(index.flows, config.enabled)
+    deploy_config = _deploy_config(root_path, config)
+    if deploy_config is not None:
+        findings += _deploy_config_findings(root_path, deploy_config, index, config, selected)
+
+    findings = [_with_severity(finding, config) for finding in findings]
+    if selected is not None:
+        findings = [finding for finding in findings if finding.touches(selected)]
+    findings, suppressed = apply_suppressions(
+        root_path, sorted(set(findings), key=Finding.sort_key)
+    )
+
+    written = False
+    if write:
+        written = _write_index(root_path, index, index_path)
+    return CheckResult(
+        root=root_path,
+        findings=findings,
+        suppressed=suppressed,
+        files=scan.stats.files,
+        flows=len(index.flows),
+        seconds=time.perf_counter() - started,
+        index_path=index_path,
+        index_written=written,
+        deploy_config=deploy_config,
+        paths=selected,
+    )
+
+
+def relative_paths(root: Path, paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """POSIX paths relative to `root` (`""` for the root itself); outside paths dropped."""
+    result: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists() and not path.is_symlink():
+            raise PathError(str(given))
+        absolute = Path(os.path.abspath(path))
+        try:
+            relative = absolute.relative_to(root)
+        except ValueError:
+            try:
+                relative = absolute.resolve().relative_to(root)
+            except ValueError:
+                logger.info("ignoring %s: outside the project root %s", given, root)
+                continue
+        result.append("" if relative == Path() else relative.as_posix())
+    return result
+
+
+def _with_severity(finding: Finding, config: CheckConfig) -> Finding:
+    return finding.with_severity(config.severity.get(finding.code, finding.severity))
+
+
+def _deploy_config(root: Path, config: CheckConfig) -> str | None:
+    """The deploy config's root-relative path when it exists (missing and set: an error)."""
+    if not any(code.startswith("AS3") for code in config.enabled):
+        return None
+    path = root / config.deploy_config
+    if path.is_file():
+        return Path(os.path.relpath(path, root)).as_posix()
+    if config.deploy_config_explicit:
+        raise ConfigError(
+            root / "pyproject.toml", f"'deploy-config': no such file: {config.deploy_config}"
+        )
+    return None
+
+
+def _deploy_config_findings(
+    root: Path, rel: str, index: Index, config: CheckConfig, selected: list[str] | None
+) -> list[Finding]:
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as exc:
+        return [
+            Finding(
+                rel,
+                0,
+                0,
+                rules.CONFIG_INVALID.code,
+                rules.CONFIG_INVALID.severity,
+                f"cannot read the deploy config: {exc.strerror or exc}",
+            )
+        ]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [
+            Finding(
+                rel,
+                0,
+                0,
+                rules.CONFIG_INVALID.code,
+                rules.CONFIG_INVALID.severity,
+                f"the deploy config is not UTF-8 ({exc.reason} at byte {exc.start})",
+            )
+        ]
+    history = None
+    if selected is not None and rel not in selected:
+        history = _History(root, selected)
+    return [
+        finding
+        for finding in check_deploy_config(text, rel, index.flows, history)
+        if finding.code in config.enabled
+    ]
+
+
+class _History:
+    """Where the committed version of the selected files defined a flow name (lazily read)."""
+
+    def __init__(self, root: Path, selected: list[str]) -> None:
+        self.root = root
+        self.selected = selected
+        self.names: dict[str, list[Location]] | None = None
+
+    def __call__(self, name: str) -> list[Location]:
+        if self.names is None:
+            self.names = {}
+            for flow in committed_flows(self.root, self.selected):
+                if flow.name is not None:
+                    location = Location(flow.path, flow.line, flow.column)
+                    self.names.setdefault(normalise(flow.name), []).append(location)
+        return self.names.get(name, [])
+
+
+def _write_index(root: Path, index: Index, path: Path) -> bool:
+    if _tracked(root, path):
+        logger.info("not writing %s: git tracks it (use `acme-scan scan` to refresh it)", path)
+        return False
+    try:
+        return write_index(index, path)
+    except AcmeScanError as exc:  # a read-only checkout still gets checked
+        logger.warning("%s", exc)
+        return False
+
+
+def _tracked(root: Path, path: Path) -> bool:
+    git = shutil.which("git")
+    if git is None:
+        return False
+    try:
+        result = subprocess.run(
+            [git, "-C", str(root), "ls-files", "--", str(path)],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0 and bool(result.stdout.strip())

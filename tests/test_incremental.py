@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from acme_scan import scan_project
+from acme_scan.project import Indexer
 from benchmarks.generate import TEMPLATES, generate
 
 EDITS = [
@@ -23,7 +24,13 @@ EDITS = [
 ]
 
 
-def mutate(root: Path, rng: random.Random, step: int) -> None:
+def mutate(root: Path, rng: random.Random, step: int) -> set[str]:
+    """Change some files at random; return the paths touched (both sides of moves)."""
+    touched: set[str] = set()
+
+    def rel(path: Path) -> str:
+        return path.relative_to(root).as_posix()
+
     files = sorted(root.rglob("*.py"))
     for _ in range(rng.randint(1, 6)):
         action = rng.choice(["edit", "create", "rename", "delete", "touch", "move-dir"])
@@ -33,24 +40,32 @@ def mutate(root: Path, rng: random.Random, step: int) -> None:
         if action == "edit" and target is not None:
             old, new = rng.choice(EDITS)
             target.write_text(target.read_text().replace(old, new, 1))
+            touched.add(rel(target))
         elif action == "create":
             template, _ = rng.choice(TEMPLATES)
             folder = root / "proj" / f"new_{rng.randint(0, 3)}"
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"created_{step}_{rng.randint(0, 10**6)}.py").write_text(
-                template.format(i=10_000 + step)
-            )
+            created = folder / f"created_{step}_{rng.randint(0, 10**6)}.py"
+            created.write_text(template.format(i=10_000 + step))
+            touched.add(rel(created))
         elif action == "rename" and target is not None:
-            target.rename(target.with_name(f"renamed_{step}_{target.name}"))
+            moved = target.with_name(f"renamed_{step}_{target.name}")
+            target.rename(moved)
+            touched.update({rel(target), rel(moved)})
         elif action == "delete" and target is not None:
             target.unlink()
+            touched.add(rel(target))
         elif action == "touch" and target is not None:
             os.utime(target)
+            touched.add(rel(target))
         elif action == "move-dir" and target is not None:
             folder = target.parent
             if folder != root and folder.exists():
-                folder.rename(folder.with_name(f"{folder.name}_moved_{step}"))
+                moved = folder.with_name(f"{folder.name}_moved_{step}")
+                folder.rename(moved)
+                touched.update({rel(folder), rel(moved)})
         files = sorted(root.rglob("*.py"))
+    return touched
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -67,6 +82,36 @@ def test_incremental_equals_cold(tmp_path: Path, seed: int) -> None:
         assert incremental.data == cold.data
         assert incremental.to_bytes() == (tmp_path / ".acme_scan" / "index.json").read_bytes()
     assert reused > 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_targeted_updates_equal_cold(tmp_path: Path, seed: int) -> None:
+    """What a watcher does: re-check only the paths events named."""
+    rng = random.Random(seed)
+    generate(tmp_path, 40)
+    (tmp_path / ".gitignore").write_text("proj/new_3/\n")
+    indexer = Indexer(tmp_path)
+    indexer.scan()
+    for step in range(6):
+        indexer.update(mutate(tmp_path, rng, step))
+        cold = scan_project(tmp_path, reuse=False, write=False)
+        assert indexer.data == cold.data
+        assert (tmp_path / ".acme_scan" / "index.json").read_bytes() == cold.to_bytes()
+
+
+def test_update_reports_flow_changes(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("from prefect import flow\n\n@flow\ndef a(): ...\n")
+    indexer = Indexer(tmp_path)
+    indexer.scan()
+    (tmp_path / "b.py").write_text("from prefect import flow\n\n@flow\ndef b(): ...\n")
+    (tmp_path / "a.py").write_text("from prefect import flow\n\n@flow(retries=1)\ndef a(): ...\n")
+    update = indexer.update(["a.py", "b.py"])
+    assert len(update.added) == 1
+    assert len(update.changed) == 1
+    assert update.written
+    (tmp_path / "b.py").unlink()
+    assert len(indexer.update(["b.py"]).removed) == 1
+    assert not indexer.update(["a.py"])
 
 
 def test_unchanged_project_is_not_rewritten(tmp_path: Path) -> None:

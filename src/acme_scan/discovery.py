@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +59,18 @@ def discover(root: Path, settings: Settings) -> list[str]:
         files = _git_files(root)
     if files is None:
         files = list(_walk(root, settings.respect_gitignore))
+    result = _basic_filter(root, files, settings)
+    result.sort()
+    return result
+
+
+def _basic_filter(root: Path, rels: Iterable[str], settings: Settings) -> list[str]:
+    """The rules that do not depend on .gitignore: Python files, default excludes, settings."""
     include = _pattern_spec(settings.include)
     exclude = _pattern_spec(settings.exclude)
     venvs: dict[str, bool] = {}
     result: list[str] = []
-    for rel in files:
+    for rel in rels:
         if not rel.endswith(".py"):
             continue
         parts = rel.split("/")
@@ -78,8 +85,97 @@ def discover(root: Path, settings: Settings) -> list[str]:
         if not _inside_root(root, rel):
             continue
         result.append(rel)
-    result.sort()
     return result
+
+
+def is_excluded_dir(rel_dir: str) -> bool:
+    """Whether a folder (POSIX, relative to the root) is never scanned by the default rules.
+
+    For watchers: such folders need not even be watched.
+    """
+    parts = [part for part in rel_dir.split("/") if part]
+    return any(_excluded_dir_name(part, i == 0) for i, part in enumerate(parts))
+
+
+def filter_candidates(root: Path, rels: Iterable[str], settings: Settings) -> set[str]:
+    """Which of `rels` (existing or not) `discover` would list, were they files.
+
+    Used to re-check a few paths (after file-system events) without listing the whole tree.
+    """
+    candidates = _basic_filter(root, sorted(set(rels)), settings)
+    if not candidates or not settings.respect_gitignore:
+        return set(candidates)
+    ignored = _git_ignored(root, candidates)
+    if ignored is None:
+        ignored = {rel for rel in candidates if _gitignored_without_git(root, rel)}
+    return set(candidates) - ignored
+
+
+def _git_ignored(root: Path, rels: list[str]) -> set[str] | None:
+    """The paths git ignores (tracked files never are), or None outside a work tree."""
+    git = shutil.which("git")
+    if git is None or _git_files_root(root) is None:
+        return None
+    try:
+        result = subprocess.run(
+            [git, "-C", str(root), "check-ignore", "-z", "--stdin"],
+            input="\0".join(rels).encode("utf-8", errors="surrogateescape") + b"\0",
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode not in (0, 1):
+        return None
+    return {name for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
+
+
+def _git_files_root(root: Path) -> Path | None:
+    """`root` when git answers for it (inside a work tree, and not itself ignored)."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        inside = subprocess.run(
+            [git, "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        ignored = subprocess.run(
+            [git, "-C", str(root), "check-ignore", "-q", "."],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return None if ignored.returncode == 0 else root
+
+
+def _gitignored_without_git(root: Path, rel: str) -> bool:
+    parts = rel.split("/")
+    for depth in range(len(parts)):
+        base = "/".join(parts[:depth])
+        gitignore = os.path.join(root, base, ".gitignore")
+        try:
+            with open(gitignore, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        sub = "/".join(parts[depth:])
+        # A file is ignored when it or one of its folders matches.
+        pieces = sub.split("/")
+        for end in range(1, len(pieces) + 1):
+            candidate = "/".join(pieces[:end]) + ("/" if end < len(pieces) else "")
+            if spec.match_file(candidate):
+                return True
+    return False
 
 
 def _inside_venv(root: Path, dirs: list[str], cache: dict[str, bool]) -> bool:
@@ -113,28 +209,11 @@ def _inside_root(root: Path, rel: str) -> bool:
 
 def _git_files(root: Path) -> list[str] | None:
     git = shutil.which("git")
-    if git is None:
+    # Outside a work tree, or when the root itself is ignored by its work tree (say, a .venv
+    # inside a checkout: git lists nothing there), the tree is walked instead.
+    if git is None or _git_files_root(root) is None:
         return None
     try:
-        inside = subprocess.run(
-            [git, "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return None
-        ignored = subprocess.run(
-            [git, "-C", str(root), "check-ignore", "-q", "."],
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-        if ignored.returncode == 0:
-            # The root itself is ignored by its work tree (say, a .venv inside a checkout):
-            # git lists nothing there, so walk it, honouring the .gitignore files inside it.
-            return None
         listing = subprocess.run(
             [
                 git,

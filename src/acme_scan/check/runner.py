@@ -27,7 +27,7 @@ from acme_scan.errors import AcmeScanError, ConfigError, RootError
 from acme_scan.models import Index
 from acme_scan.project import scan_project
 from acme_scan.settings import load_settings
-from acme_scan.store import write_index
+from acme_scan.store import write_raw
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def run_check(
 
     written = False
     if write:
-        written = _write_index(root_path, index, index_path)
+        written = _write_index(root_path, scan.to_bytes(), index_path)
     return CheckResult(
         root=root_path,
         findings=findings,
@@ -213,12 +213,12 @@ class _History:
         return self.names.get(name, [])
 
 
-def _write_index(root: Path, index: Index, path: Path) -> bool:
+def _write_index(root: Path, data: bytes, path: Path) -> bool:
     if _tracked(root, path):
         logger.info("not writing %s: git tracks it (use `acme-scan scan` to refresh it)", path)
         return False
     try:
-        return write_index(index, path)
+        return write_raw(data, path)
     except AcmeScanError as exc:  # a read-only checkout still gets checked
         logger.warning("%s", exc)
         return False

@@ -1,94 +1,78 @@
-"""The `aps` command: checks that a project is set up for the acme-portal extension."""
+"""The `aps` command: dispatches to one module per subcommand (`acme_portal_sdk.cli.*`).
+
+| command | does |
+|---|---|
+| `aps check-config` | check the `.acme_portal_sdk` files the extension imports |
+| `aps deploy` | deploy flows to an environment (`--dry-run`: show the plan) |
+| `aps promote` | promote deployments between environments (`--dry-run`) |
+| `aps deployments` | list the server's deployments (table, tree or JSON) |
+| `aps demo` | deploy the example project to a throwaway local Prefect server |
+
+Subcommand modules are imported only when run, so `aps check-config` never imports Prefect.
+Exit codes are documented in `acme_portal_sdk.cli.console`.
+"""
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
+import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from acme_portal_sdk.deployment_finder import DeploymentFinder
-from acme_portal_sdk.deployment_promote import PromoteWorkflow
-from acme_portal_sdk.flow_deploy import DeployWorkflow
-from acme_portal_sdk.flow_finder import FlowFinder
+from acme_portal_sdk.cli.check_config import (
+    CONFIG_DIR,
+    REQUIRED_FILES,
+    check_project_configuration,
+)
 
-#: The directory of a project holding the objects the extension calls.
-CONFIG_DIR = ".acme_portal_sdk"
+__all__ = ["COMMANDS", "CONFIG_DIR", "REQUIRED_FILES", "check_project_configuration", "main"]
 
-#: Each file of `CONFIG_DIR` the extension imports, with the base class it looks for there.
-REQUIRED_FILES: dict[str, type] = {
-    "flow_finder.py": FlowFinder,
-    "deployment_finder.py": DeploymentFinder,
-    "flow_deploy.py": DeployWorkflow,
-    "deployment_promote.py": PromoteWorkflow,
+#: Subcommand -> (module, one-line help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check-config": (
+        "acme_portal_sdk.cli.check_config",
+        f"check the {CONFIG_DIR} files the extension imports",
+    ),
+    "deploy": ("acme_portal_sdk.cli.deploy", "deploy flows to an environment of the server"),
+    "promote": ("acme_portal_sdk.cli.promote", "promote deployments to another environment"),
+    "deployments": ("acme_portal_sdk.cli.deployments", "list the server's deployments"),
+    "demo": ("acme_portal_sdk.cli.demo", "deploy the example project to a throwaway server"),
 }
 
 
-def _check_file(config_dir: Path, file_name: str, base_class: type) -> str | None:
-    """Import one configuration file as the extension does; return the problem, or None."""
-    path = config_dir / file_name
-    if not path.is_file():
-        return f"missing file {path}"
-    spec = importlib.util.spec_from_file_location(f"_aps_check_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        return f"cannot import {path}"
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(config_dir))
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # report any failure of user code, as the extension would
-        return f"importing {path} failed: {type(exc).__name__}: {exc}"
-    finally:
-        sys.path.remove(str(config_dir))
-    if not any(isinstance(getattr(module, name), base_class) for name in dir(module)):
-        return f"{path} defines no instance of a {base_class.__name__} subclass"
-    return None
-
-
-def check_project_configuration(project_dir: str | Path = ".") -> tuple[bool, list[str]]:
-    """Check the `.acme_portal_sdk` files of `project_dir`.
-
-    Returns whether the configuration is complete and one message per file (plus a summary).
-    """
-    config_dir = Path(project_dir).absolute() / CONFIG_DIR
-    messages: list[str] = []
-    complete = True
-    for file_name, base_class in REQUIRED_FILES.items():
-        problem = _check_file(config_dir, file_name, base_class)
-        if problem is None:
-            messages.append(f"OK     {file_name}")
-        else:
-            complete = False
-            messages.append(f"ERROR  {file_name}: {problem}")
-    messages.append("Configuration is complete." if complete else "Configuration is incomplete.")
-    return complete, messages
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="aps", description="SDK behind the acme-portal VSCode extension."
-    )
-    commands = parser.add_subparsers(dest="command")
-    check = commands.add_parser(
-        "check-config", help=f"check the {CONFIG_DIR} files the extension imports"
-    )
-    check.add_argument(
-        "--project-dir", default=".", help="root of the project (default: current directory)"
-    )
-    return parser
+def usage() -> str:
+    """The top-level help text."""
+    width = max(len(name) for name in COMMANDS)
+    lines = [
+        "usage: aps <command> [options]",
+        "",
+        "SDK behind the acme-portal VSCode extension.",
+        "",
+        "commands:",
+        *(f"  {name.ljust(width)}  {text}" for name, (_, text) in COMMANDS.items()),
+        "",
+        "Run `aps <command> --help` for a command's options.",
+    ]
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run `aps`; returns the exit status (0 when the configuration is complete)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command != "check-config":
-        parser.print_help()
+    """Run `aps`; returns the exit status (2 for a missing or unknown command)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if args else 2
+    if args[0] == "--version":
+        from acme_scan._version import __version__
+
+        print(f"aps (acme-portal-sdk) {__version__}")
+        return 0
+    if args[0] not in COMMANDS:
+        print(usage(), file=sys.stderr)
+        print(f"aps: error: unknown command {args[0]!r}", file=sys.stderr)
         return 2
-    complete, messages = check_project_configuration(args.project_dir)
-    print("\n".join(messages))
-    return 0 if complete else 1
+    module = importlib.import_module(COMMANDS[args[0]][0])
+    status: int = module.main(args[1:])
+    return status
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ def run_python(
 
 def test_public_names_are_pinned() -> None:
     assert sorted(acme_portal_sdk.__all__) == [
+        "AcmePortalError",
         "DeployInfo",
         "DeployInfoPrep",
         "DeployWorkflow",

@@ -106,7 +106,8 @@ class PrefectFlowFinder(FlowFinder):
         self.root_dir = root_dir
         self.write_index = write_index
 
-    def _index(self) -> Index:
+    def index(self) -> Index:
+        """The project's index, brought up to date (the scan is incremental)."""
         from acme_scan.errors import IndexFileError
         from acme_scan.project import scan_project
 
@@ -119,7 +120,7 @@ class PrefectFlowFinder(FlowFinder):
 
     def list_flows(self) -> list[FlowDetails]:
         """Scan the project (incrementally) and return its deployable flows in index order."""
-        index = self._index()
+        index = self.index()
         root = Path(index.root)
         return [
             flow_details(flow, root)

@@ -1,0 +1,167 @@
+"""The one exception root of acme_portal_sdk and its structured subclasses.
+
+Library code raises these on purpose; errors of the libraries underneath (Prefect's client,
+httpx, the `gh` and `git` processes, YAML) are converted into them where those libraries are
+called, and the `aps` command converts them into messages and exit codes at one place
+(`acme_portal_sdk._main`). Every message says what is wrong and what to do.
+
+Each class carries `exit_code`: 1 for operations that failed (a server refused, a deployment
+failed), 2 for input the user has to fix before anything is attempted (names, configuration,
+arguments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from acme_portal_sdk.prefect.report import DeployReport
+
+#: The Prefect setting that names the server; every server error message names it.
+API_URL_SETTING = "PREFECT_API_URL"
+
+
+class AcmePortalError(Exception):
+    """Root of every error acme_portal_sdk raises on purpose."""
+
+    exit_code: ClassVar[int] = 1
+
+
+# --- input the user must fix (nothing was attempted) -------------------------------------
+
+
+class InputError(AcmePortalError):
+    """Arguments, names or configuration are invalid; nothing was sent to any server."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class DeployConfigError(InputError):
+    """The per-flow deploy configuration file is missing, unreadable or invalid."""
+
+    def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
+        self.path = Path(path)
+        self.problems = list(problems)
+        listed = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{self.path}: invalid deploy configuration:\n{listed}")
+
+
+class DeploymentValidationError(InputError):
+    """Deployments failed validation (names, settings, parameters); none was sent."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        listed = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(
+            f"{len(self.problems)} problem(s) found before contacting the server; "
+            f"nothing was deployed:\n{listed}"
+        )
+
+
+class InvalidNameError(DeploymentValidationError):
+    """A project, branch, flow or environment name cannot make a valid deployment name."""
+
+
+class FlowNotFoundError(InputError):
+    """A flow asked for is not a deployable flow of the project."""
+
+    def __init__(self, names: Sequence[str], available: Sequence[str]) -> None:
+        self.names = list(names)
+        self.available = list(available)
+        shown = ", ".join(self.available) if self.available else "(none)"
+        super().__init__(
+            f"unknown flow(s): {', '.join(self.names)}; the project's deployable flows are: {shown}"
+        )
+
+
+class SameEnvironmentError(InputError):
+    """A promotion whose source and target environments are the same."""
+
+
+class PrefectNotInstalledError(InputError):
+    """Talking to a Prefect server needs the `prefect` extra."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Prefect is not installed: install the extra with "
+            "`pip install 'acme-portal-sdk[prefect]'` (or `pip install prefect`)"
+        )
+
+
+# --- operations that failed ---------------------------------------------------------------
+
+
+class ServerError(AcmePortalError):
+    """The Prefect server could not be used, or refused a request."""
+
+    def __init__(self, message: str, *, api_url: str | None = None) -> None:
+        self.api_url = api_url
+        super().__init__(message)
+
+
+class ServerNotConfiguredError(ServerError):
+    """No Prefect server is configured (`PREFECT_API_URL` is not set)."""
+
+    exit_code: ClassVar[int] = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"{API_URL_SETTING} is not set: point it at your Prefect server, e.g. "
+            f"`export {API_URL_SETTING}=http://127.0.0.1:4200/api` (self-hosted) or "
+            "`prefect cloud login` (Prefect Cloud). acme-portal-sdk never starts a "
+            "temporary server on its own."
+        )
+
+
+class ServerUnavailableError(ServerError):
+    """The server at `PREFECT_API_URL` cannot be reached."""
+
+
+class ServerAuthError(ServerError):
+    """The server at `PREFECT_API_URL` refused our credentials."""
+
+
+class WorkPoolNotFoundError(ServerError):
+    """A deployment names a work pool the server does not have."""
+
+    def __init__(self, work_pool: str, *, api_url: str | None = None) -> None:
+        self.work_pool = work_pool
+        super().__init__(
+            f"work pool {work_pool!r} does not exist on the Prefect server at "
+            f"{API_URL_SETTING}={api_url}: create it (e.g. `prefect work-pool create "
+            f"{work_pool} --type process`) or set `work_pool_name` in the deploy configuration",
+            api_url=api_url,
+        )
+
+
+class SourceDeploymentNotFoundError(ServerError):
+    """The deployment to promote does not exist in the source environment."""
+
+
+class DeploymentsFailedError(AcmePortalError):
+    """Some deployments (or promotions) failed; `report` says which succeeded and which not."""
+
+    def __init__(self, report: DeployReport) -> None:
+        self.report = report
+        failed = "; ".join(f"{f.deployment_name}: {f.message}" for f in report.failed)
+        deployed = ", ".join(o.deployment_name for o in report.deployed) or "none"
+        super().__init__(
+            f"{len(report.failed)} of {len(report.failed) + len(report.deployed)} "
+            f"deployment(s) failed: {failed}. Deployed: {deployed}."
+        )
+
+
+class GitHubWorkflowError(AcmePortalError):
+    """A GitHub Actions workflow could not be dispatched with the `gh` CLI."""
+
+
+class GitError(AcmePortalError):
+    """A git command needed to describe the deployed code failed."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class LocalServerError(AcmePortalError):
+    """A local Prefect server (for the demo and the tests) could not be started."""

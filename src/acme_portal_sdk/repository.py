@@ -1,0 +1,77 @@
+"""What a project's repository says about the code being deployed: branch, commit, name.
+
+`git` runs with an argument list (never through a shell) in the project's root.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import tomllib
+from pathlib import Path
+
+from acme_portal_sdk.errors import GitError
+
+logger = logging.getLogger(__name__)
+
+GIT_TIMEOUT_SECONDS = 30.0
+
+
+def git(root: Path, *args: str) -> str:
+    """Run `git ARGS` in `root`; its stripped stdout, or `GitError` saying what failed."""
+    command = ["git", *args]
+    try:
+        result = subprocess.run(
+            command,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=GIT_TIMEOUT_SECONDS,
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed (or not on PATH)") from exc
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitError(f"`{' '.join(command)}` failed in {root}: {exc}") from exc
+    if result.returncode != 0:
+        raise GitError(
+            f"`{' '.join(command)}` failed in {root}: {result.stderr.strip() or result.stdout}"
+        )
+    return result.stdout.strip()
+
+
+def current_branch(root: Path) -> str:
+    """The branch checked out in `root`; `GitError` when detached or not a repository."""
+    branch = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    if branch == "HEAD":
+        raise GitError(f"{root}: HEAD is detached; name the branch explicitly")
+    return branch
+
+
+def commit_hash(root: Path) -> str:
+    """The full hash of the commit checked out in `root`."""
+    return git(root, "rev-parse", "HEAD")
+
+
+def project_metadata(root: Path) -> tuple[str | None, str | None]:
+    """`[project] name` and `version` of `root/pyproject.toml` (None when absent/unreadable)."""
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        logger.debug("no project metadata in %s: %s", root, exc)
+        return None, None
+    project = data.get("project")
+    if not isinstance(project, dict):
+        return None, None
+    name = project.get("name")
+    version = project.get("version")
+    return (
+        name if isinstance(name, str) and name else None,
+        version if isinstance(version, str) and version else None,
+    )
+
+
+def project_name(root: Path) -> str:
+    """The project's name: `[project] name` of its `pyproject.toml`, else its folder's name."""
+    name, _ = project_metadata(root)
+    return name or root.absolute().name

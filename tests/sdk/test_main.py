@@ -77,7 +77,8 @@ def test_incomplete_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[
     make_project(tmp_path, files)
     complete, messages = check_project_configuration(tmp_path)
     assert not complete
-    assert messages[0].startswith("OK")
+    assert messages[0].startswith("\u2705")
+    assert messages[1].startswith("\u274c")
     assert "missing file" in messages[1]
     assert "no instance of a DeployWorkflow subclass" in messages[2]
     assert "ValueError: boom" in messages[3]
@@ -88,3 +89,34 @@ def test_incomplete_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "check-config" in capsys.readouterr().out
+
+
+FINDER = (
+    "from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder\n"
+    "finder = PrefectFlowFinder({root!r})\n"
+)
+
+
+def test_finder_root_index_and_deploy_config_are_checked(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {**FILES, "flow_finder.py": FINDER.format(root="src")})
+    (project / "src").mkdir()
+    complete, messages = check_project_configuration(project)
+    assert complete, messages
+    assert any("not built yet" in line for line in messages)
+    index = project / "src" / ".acme_scan" / "index.json"
+    index.parent.mkdir()
+    index.write_text("{not json")
+    config = project / ".acme_portal_sdk" / "static_flow_deploy_config.yaml"
+    config.write_text("hello_world: [unclosed\n")
+    complete, messages = check_project_configuration(project)
+    assert not complete
+    failed = [line for line in messages if line.startswith("\u274c")]
+    assert any("index" in line and "not valid JSON" in line for line in failed), messages
+    assert any("deploy config" in line for line in failed), messages
+
+
+def test_missing_finder_root_is_reported(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {**FILES, "flow_finder.py": FINDER.format(root="nope")})
+    complete, messages = check_project_configuration(project)
+    assert not complete
+    assert any(line.startswith("\u274c flow finder root") for line in messages), messages

@@ -26,42 +26,106 @@ REQUIRED_FILES: dict[str, type] = {
 }
 
 
-def _check_file(config_dir: Path, file_name: str, base_class: type) -> str | None:
-    """Import one configuration file as the extension does; return the problem, or None."""
+OK = "\u2705"  # the extension's users know these marks from acme-portal-sdk 1.x
+FAILED = "\u274c"
+
+
+def _import_file(config_dir: Path, file_name: str, base_class: type) -> tuple[object, str | None]:
+    """Import one configuration file as the extension does: (the instance found, problem)."""
     path = config_dir / file_name
     if not path.is_file():
-        return f"missing file {path}"
+        return None, f"missing file {path}"
     spec = importlib.util.spec_from_file_location(f"_aps_check_{path.stem}", path)
     if spec is None or spec.loader is None:
-        return f"cannot import {path}"
+        return None, f"cannot import {path}"
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(config_dir))
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # report any failure of user code, as the extension would
-        return f"importing {path} failed: {type(exc).__name__}: {exc}"
+        return None, f"importing {path} failed: {type(exc).__name__}: {exc}"
     finally:
         sys.path.remove(str(config_dir))
-    if not any(isinstance(getattr(module, name), base_class) for name in dir(module)):
-        return f"{path} defines no instance of a {base_class.__name__} subclass"
-    return None
+    for name in sorted(dir(module)):  # the extension takes the first, in dir() order
+        value = getattr(module, name)
+        if isinstance(value, base_class):
+            return value, None
+    return None, f"{path} defines no instance of a {base_class.__name__} subclass"
+
+
+def _check_file(config_dir: Path, file_name: str, base_class: type) -> str | None:
+    """Import one configuration file as the extension does; return the problem, or None."""
+    return _import_file(config_dir, file_name, base_class)[1]
+
+
+def _finder_checks(project: Path, finder: object) -> list[tuple[bool, str]]:
+    """For a `PrefectFlowFinder`: its root exists and its index file, if any, is readable."""
+    from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder
+
+    if not isinstance(finder, PrefectFlowFinder):
+        return []
+    root = Path(finder.root_dir)
+    root = root if root.is_absolute() else project / root
+    if not root.is_dir():
+        return [(False, f"flow finder root {root} is not a directory")]
+    results = [(True, f"flow finder root {root}")]
+    from acme_scan import AcmeScanError, load_settings
+    from acme_scan.store import load_raw
+
+    try:
+        index_path = root / load_settings(root).index
+    except AcmeScanError as exc:
+        return [*results, (False, f"scan settings: {exc}")]
+    if not index_path.exists():
+        results.append((True, f"index {index_path} not built yet (the first listing builds it)"))
+        return results
+    try:
+        data = load_raw(index_path)
+    except AcmeScanError as exc:
+        results.append((False, f"index: {exc}"))
+    else:
+        results.append((True, f"index {index_path} ({len(data['flows'])} flows)"))
+    return results
+
+
+def _deploy_config_check(project: Path) -> list[tuple[bool, str]]:
+    from acme_portal_sdk.errors import AcmePortalError
+    from acme_portal_sdk.prefect.deploy_config import default_config_path, load_deploy_config
+
+    path, explicit = default_config_path(project)
+    if not path.exists() and not explicit:
+        return []
+    try:
+        config = load_deploy_config(path, required=explicit)
+    except AcmePortalError as exc:
+        return [(False, f"deploy config: {exc}")]
+    return [(True, f"deploy config {path} ({len(config.entries)} flows)")]
 
 
 def check_project_configuration(project_dir: str | Path = ".") -> tuple[bool, list[str]]:
-    """Check the `.acme_portal_sdk` files of `project_dir`.
+    """Check the `.acme_portal_sdk` files of `project_dir`, then what they point at.
 
-    Returns whether the configuration is complete and one message per file (plus a summary).
+    Returns whether the configuration is complete and one `✅`/`❌` line per check (plus a
+    summary): each of the four files exists and holds an instance of the right base class,
+    the flow finder's root exists, its index file (if built) is readable, and the deploy
+    configuration (if present) parses.
     """
-    config_dir = Path(project_dir).absolute() / CONFIG_DIR
-    messages: list[str] = []
-    complete = True
+    project = Path(project_dir).absolute()
+    config_dir = project / CONFIG_DIR
+    results: list[tuple[bool, str]] = []
+    finder: object = None
     for file_name, base_class in REQUIRED_FILES.items():
-        problem = _check_file(config_dir, file_name, base_class)
-        if problem is None:
-            messages.append(f"OK     {file_name}")
-        else:
-            complete = False
-            messages.append(f"ERROR  {file_name}: {problem}")
+        instance, problem = _import_file(config_dir, file_name, base_class)
+        results.append(
+            (problem is None, file_name if problem is None else f"{file_name}: {problem}")
+        )
+        if file_name == "flow_finder.py":
+            finder = instance
+    if finder is not None:
+        results.extend(_finder_checks(project, finder))
+    results.extend(_deploy_config_check(project))
+    complete = all(ok for ok, _ in results)
+    messages = [f"{OK if ok else FAILED} {text}" for ok, text in results]
     messages.append("Configuration is complete." if complete else "Configuration is incomplete.")
     return complete, messages
 

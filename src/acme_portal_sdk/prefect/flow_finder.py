@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from acme_portal_sdk.flow_finder import FlowDetails, FlowFinder
 
 if TYPE_CHECKING:
     from acme_scan.models import Flow, Index
+    from acme_scan.project import ProjectScan
 
 logger = logging.getLogger(__name__)
 
@@ -68,27 +70,35 @@ def flow_details(flow: Flow, root: Path) -> FlowDetails:
 
     Raises `ValueError` for a flow whose name is unknown statically (`flow.name` is None).
     """
-    if flow.name is None:
-        raise ValueError(f"{flow.path}:{flow.line}: the name of flow {flow.qualname} is unknown")
-    relative = PurePosixPath(flow.path)
-    module = module_path(flow.path)
+    return flow_details_from_data(flow.model_dump(mode="json"), root)
+
+
+def flow_details_from_data(flow: Mapping[str, Any], root: Path) -> FlowDetails:
+    """`flow_details` for a flow as the index file holds it (JSON data, no validation)."""
+    name = flow["name"]
+    if name is None:
+        raise ValueError(
+            f"{flow['path']}:{flow['line']}: the name of flow {flow['qualname']} is unknown"
+        )
+    relative = PurePosixPath(flow["path"])
+    module = module_path(flow["path"])
     attributes: dict[str, Any] = {
         **PrefectFlowAttributes(
-            obj_name=flow.qualname,
+            obj_name=flow["qualname"],
             module=module,
             import_path=f"{root.name}.{module}" if root.name else module,
         ).to_dict()
     }
-    if flow.entrypoint is not None:
-        attributes["entrypoint"] = flow.entrypoint
+    if flow["entrypoint"] is not None:
+        attributes["entrypoint"] = flow["entrypoint"]
     return FlowDetails(
-        name=flow.name.replace("-", "_"),
-        original_name=flow.name,
-        description=flow.description or "",
-        id=flow.id,
+        name=name.replace("-", "_"),
+        original_name=name,
+        description=flow["description"] or "",
+        id=flow["id"],
         source_path=str(root.joinpath(*relative.parts)),
-        source_relative=flow.path,
-        line_number=flow.line,
+        source_relative=flow["path"],
+        line_number=flow["line"],
         grouping=list(relative.parent.parts),
         child_attributes=attributes,
     )
@@ -106,24 +116,31 @@ class PrefectFlowFinder(FlowFinder):
         self.root_dir = root_dir
         self.write_index = write_index
 
-    def index(self) -> Index:
-        """The project's index, brought up to date (the scan is incremental)."""
+    def scan(self) -> ProjectScan:
+        """The project's scan, brought up to date (incremental: unchanged files are reused)."""
         from acme_scan.errors import IndexFileError
         from acme_scan.project import scan_project
 
         if self.write_index:
             try:
-                return scan_project(self.root_dir).index
+                return scan_project(self.root_dir)
             except IndexFileError as exc:
                 logger.debug("scanning without writing the index: %s", exc)
-        return scan_project(self.root_dir, write=False).index
+        return scan_project(self.root_dir, write=False)
+
+    def index(self) -> Index:
+        """The project's index (validated models), brought up to date."""
+        return self.scan().index
 
     def list_flows(self) -> list[FlowDetails]:
-        """Scan the project (incrementally) and return its deployable flows in index order."""
-        index = self.index()
-        root = Path(index.root)
+        """Scan the project (incrementally) and return its deployable flows in index order.
+
+        Works on the index's JSON data: listing a large project never validates every flow.
+        """
+        data = self.scan().data
+        root = Path(data["root"])
         return [
-            flow_details(flow, root)
-            for flow in index.flows
-            if flow.deployable and flow.name is not None
+            flow_details_from_data(flow, root)
+            for flow in data["flows"]
+            if flow["deployable"] and flow["name"] is not None
         ]

@@ -15,7 +15,21 @@ _Record = TypeVar("_Record", bound="DataclassInstance")
 
 def record_to_dict(record: DataclassInstance) -> dict[str, Any]:
     """Return `record` as a new JSON-ready dict (nested containers are copied)."""
-    return asdict(record)
+    return {field.name: _plain(getattr(record, field.name)) for field in fields(record)}
+
+
+def _plain(value: Any) -> Any:
+    """A copy of JSON-like data (new dicts and lists, shared leaves): what `asdict` returns for
+    these records, at a fraction of its cost (it deep-copies every leaf)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    return value
 
 
 def record_from_dict(cls: type[_Record], data: Mapping[str, Any]) -> _Record:

@@ -26,7 +26,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acme_portal_sdk.flow_finder import FlowDetails, FlowFinder
@@ -59,7 +59,7 @@ def module_path(relative: str) -> str:
 
     A package's `__init__.py` gives the package itself (`pkg/__init__.py` -> `pkg`).
     """
-    parts = list(PurePosixPath(relative).with_suffix("").parts)
+    parts = relative.removesuffix(".py").split("/")
     if len(parts) > 1 and parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -80,8 +80,9 @@ def flow_details_from_data(flow: Mapping[str, Any], root: Path) -> FlowDetails:
         raise ValueError(
             f"{flow['path']}:{flow['line']}: the name of flow {flow['qualname']} is unknown"
         )
-    relative = PurePosixPath(flow["path"])
-    module = module_path(flow["path"])
+    path: str = flow["path"]
+    folders = path.split("/")[:-1]
+    module = module_path(path)
     attributes: dict[str, Any] = {
         **PrefectFlowAttributes(
             obj_name=flow["qualname"],
@@ -96,10 +97,10 @@ def flow_details_from_data(flow: Mapping[str, Any], root: Path) -> FlowDetails:
         original_name=name,
         description=flow["description"] or "",
         id=flow["id"],
-        source_path=str(root.joinpath(*relative.parts)),
-        source_relative=flow["path"],
+        source_path=os.path.join(root, *path.split("/")),
+        source_relative=path,
         line_number=flow["line"],
-        grouping=list(relative.parent.parts),
+        grouping=folders,
         child_attributes=attributes,
     )
 

@@ -111,6 +111,21 @@ def filter_candidates(root: Path, rels: Iterable[str], settings: Settings) -> se
     return set(candidates) - ignored
 
 
+def ignored_folders(root: Path, rel_dirs: Iterable[str], settings: Settings) -> set[str]:
+    """Which of the existing folders `rel_dirs` (POSIX, relative to the root) `.gitignore`
+    rules ignore as folders (git's own view inside a work tree, as for files).
+
+    For watchers: nothing below an ignored folder is scanned, so it need not be watched.
+    """
+    dirs = sorted({rel.strip("/") for rel in rel_dirs} - {""})
+    if not dirs or not settings.respect_gitignore:
+        return set()
+    ignored = _git_ignored(root, [f"{rel}/" for rel in dirs])
+    if ignored is not None:
+        return {name.rstrip("/") for name in ignored}
+    return {rel for rel in dirs if _gitignored_without_git(root, rel, is_dir=True)}
+
+
 def _git_ignored(root: Path, rels: list[str]) -> set[str] | None:
     """The paths git ignores (tracked files never are), or None outside a work tree."""
     git = shutil.which("git")
@@ -157,7 +172,7 @@ def _git_files_root(root: Path) -> Path | None:
     return None if ignored.returncode == 0 else root
 
 
-def _gitignored_without_git(root: Path, rel: str) -> bool:
+def _gitignored_without_git(root: Path, rel: str, is_dir: bool = False) -> bool:
     parts = rel.split("/")
     for depth in range(len(parts)):
         base = "/".join(parts[:depth])
@@ -172,7 +187,7 @@ def _gitignored_without_git(root: Path, rel: str) -> bool:
         # A file is ignored when it or one of its folders matches.
         pieces = sub.split("/")
         for end in range(1, len(pieces) + 1):
-            candidate = "/".join(pieces[:end]) + ("/" if end < len(pieces) else "")
+            candidate = "/".join(pieces[:end]) + ("/" if end < len(pieces) or is_dir else "")
             if spec.match_file(candidate):
                 return True
     return False

@@ -35,3 +35,16 @@ class IndexFileError(AcmeScanError):
     def __init__(self, path: Path, message: str) -> None:
         self.path = path
         super().__init__(f"{path}: {message}")
+
+
+class IndexLockedError(AcmeScanError):
+    """Another process holds the writer lock of an index file (a running `acme-scan watch`)."""
+
+    def __init__(self, path: Path, owner: int | None) -> None:
+        self.path = path
+        self.owner = owner
+        who = f"pid {owner}" if owner is not None else "another process"
+        super().__init__(
+            f"{path}: already kept up to date by a running `acme-scan watch` ({who}); "
+            "stop it first, or give this one another index file with -o FILE"
+        )

@@ -174,18 +174,26 @@ def _umask() -> int:
     return mask
 
 
-def write_raw(data: bytes, path: Path) -> bool:
-    """Write index bytes to `path` (atomically, only when they change). True if written."""
-    created = not path.parent.exists()
-    try:
-        written = write_bytes_atomic(path, data)
-    except OSError as exc:
-        raise IndexFileError(path, f"cannot write the index: {exc.strerror or exc}") from exc
-    if created and path.parent.name == ".acme_scan":
-        # Keep the default index folder out of version control, as pytest does for its cache.
+def make_index_folder(path: Path) -> None:
+    """Create the folder of the index file `path` when missing (OSError if it cannot be).
+
+    A new default `.acme_scan/` folder ignores itself, as pytest's cache folder does.
+    """
+    if path.parent.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent.name == ".acme_scan":
         with contextlib.suppress(OSError):
             (path.parent / ".gitignore").write_text("# created by acme-scan\n*\n")
-    return written
+
+
+def write_raw(data: bytes, path: Path) -> bool:
+    """Write index bytes to `path` (atomically, only when they change). True if written."""
+    try:
+        make_index_folder(path)
+        return write_bytes_atomic(path, data)
+    except OSError as exc:
+        raise IndexFileError(path, f"cannot write the index: {exc.strerror or exc}") from exc
 
 
 def write_index(index: Index, path: Path) -> bool:

@@ -25,6 +25,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("acme_scan.cli.schema", "print the JSON Schema of the index file"),
     "check": ("acme_scan.cli.check", "check flows and the deploy config; exit 1 on findings"),
     "rules": ("acme_scan.cli.rules", "list the rules of `check`, or explain some"),
+    "watch": ("acme_scan.cli.watch", "keep the flow index up to date as files change"),
 }
 
 

@@ -1,0 +1,101 @@
+"""One writer per index file: an exclusive lock on `<index>.lock`, next to the index.
+
+The lock is `flock(2)` on that file, which also holds the owner's PID (for the message a
+second writer gets). The kernel releases a `flock` when its process dies, however it dies,
+so a lock left by a killed process is never stale: the next owner simply takes it. The
+owner deletes the file when it is done; a process that opened the file just before it was
+deleted notices, after locking, that its file is no longer the one at the path, and starts
+over, so two owners can never each hold a lock on a different file.
+
+`acme-scan watch` holds this lock while it runs. `acme-scan scan` and `check` do not take it:
+their writes are atomic too, and the watcher notices a foreign write (see `Watcher`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+from types import TracebackType
+
+from acme_scan.errors import IndexFileError, IndexLockedError
+from acme_scan.store import make_index_folder
+
+
+class IndexLock:
+    """The writer lock of the index file `index_path` (`acquire`/`release`, or `with`)."""
+
+    def __init__(self, index_path: Path) -> None:
+        self.index_path = index_path
+        self.path = index_path.with_name(index_path.name + ".lock")
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise `IndexLockedError` (naming the owner) at once."""
+        if self._fd is not None:
+            return
+        try:
+            make_index_folder(self.index_path)
+            while True:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    owner = _read_pid(fd)
+                    os.close(fd)
+                    raise IndexLockedError(self.index_path, owner) from None
+                except BaseException:
+                    os.close(fd)
+                    raise
+                if _is_at(fd, self.path):
+                    break
+                os.close(fd)  # deleted by its previous owner meanwhile: start over
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError as exc:
+            raise IndexFileError(
+                self.path, f"cannot create the lock file: {exc.strerror or exc}"
+            ) from exc
+        self._fd = fd
+
+    def release(self) -> None:
+        """Give the lock up (deleting the lock file while still holding it)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):
+            if _is_at(fd, self.path):
+                os.unlink(self.path)
+        os.close(fd)
+
+    def __enter__(self) -> IndexLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def _is_at(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None

@@ -1,0 +1,97 @@
+"""The benchmark harness still runs: acme-scan and the floors on a tiny generated corpus.
+
+No network and no original-SDK venv: those paths are exercised by the real benchmark run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from acme_scan.discovery import DEFAULT_EXCLUDED_DIRS, DEFAULT_EXCLUDED_TOP_DIRS, discover
+from acme_scan.settings import load_settings
+from benchmarks import _child, run
+
+
+def test_floor_exclusions_follow_acme_scan() -> None:
+    assert _child.EXCLUDED_DIRS == DEFAULT_EXCLUDED_DIRS
+    assert _child.EXCLUDED_TOP_DIRS == DEFAULT_EXCLUDED_TOP_DIRS
+
+
+def test_floors_see_the_files_acme_scan_scans(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    for rel in (
+        "a.py",
+        "pkg/b.py",
+        "pkg/build/c.py",  # `build` is only excluded at the top
+        "notes.txt",
+        "build/x.py",
+        ".hidden/x.py",
+        "pkg/__pycache__/x.py",
+        "node_modules/x.py",
+        "env/pyvenv.cfg",
+        "env/lib/x.py",
+        "thing.egg-info/x.py",
+    ):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x = 1\n", encoding="utf-8")
+    expected = discover(root, load_settings(root))
+    found = sorted(
+        Path(path).relative_to(root).as_posix() for path in _child.python_files(str(root))
+    )
+    assert found == expected == ["a.py", "pkg/b.py", "pkg/build/c.py"]
+    assert _child.stat_walk(str(root)) == {"files": 3}
+    assert _child.read_all(str(root)) == {"files": 3, "bytes": 18}
+
+
+def test_harness_smoke(tmp_path: Path) -> None:
+    corpus = run.synthetic_corpus(tmp_path / "cache", 20)
+    assert corpus.files == 20
+    assert corpus.expected is not None
+    assert corpus.expected > 0
+    # A second call reuses the cached corpus.
+    assert run.synthetic_corpus(tmp_path / "cache", 20).expected == corpus.expected
+    work = tmp_path / "work"
+    work.mkdir()
+
+    rows = run.bench_acme_scan(corpus, work, runs=1) + run.bench_floors(corpus, work, runs=1)
+    run.add_ratios(rows)
+
+    assert [row.tool for row in rows] == [run.COLD, run.WARM, run.CHANGED, run.READ, run.STAT]
+    for row in rows:
+        assert row.wall is not None, row.notes
+        assert row.wall > 0
+        assert row.maxrss_mb is not None
+        assert row.maxrss_mb > 0
+        assert row.vs_stat is not None
+        assert row.vs_cold is not None
+    for row in rows[:3]:
+        assert row.flows is not None
+    assert rows[-1].vs_stat == 1.0
+    assert not any("CHANGED" in note for note in rows[1].notes)
+    assert "edited proj/pkg_000/mod_00000.py" in rows[2].notes
+    assert "the edit is NOT in the index" not in rows[2].notes
+    # The edited file is restored and the cache stays valid.
+    assert not run._editing(corpus.root).exists()
+    assert run._cached(corpus.root, json.loads(run._marker(corpus.root).read_text())["identity"])
+
+    table = run.format_table(rows)
+    assert run.COLD in table
+    assert table.splitlines()[0].startswith("corpus")
+
+
+def test_measure_reports_failures_and_memory(tmp_path: Path) -> None:
+    import sys
+
+    allocate = "import time; x = bytearray(64 * 1024 * 1024); time.sleep(0.3)"
+    sample = run.measure([sys.executable, "-c", allocate], tmp_path)
+    assert sample.returncode == 0
+    assert sample.maxrss_mb >= 64
+    assert sample.pss_mb is not None
+    assert sample.pss_mb >= 60
+    failed = run.measure([sys.executable, "-c", "raise SystemExit('boom')"], tmp_path)
+    assert failed.returncode == 1
+    assert "boom" in failed.stderr_tail
+    best = run.best_of(lambda: failed, runs=3)
+    assert not best.ok
+    assert best.runs == 1

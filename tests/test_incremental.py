@@ -152,3 +152,57 @@ def test_warm_scan_loads_neither_parser_nor_models(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unchanged_project_skips_reading_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate(tmp_path, 14)
+    first = scan_project(tmp_path)
+    state = tmp_path / ".acme_scan" / "index.json.state"
+    assert state.exists()
+
+    import acme_scan.project as project_module
+
+    def no_index(path: Path) -> dict[str, object]:
+        raise AssertionError(f"read {path}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(project_module, "load_raw", no_index)
+        second = scan_project(tmp_path)
+        assert second.summary == first.summary
+        assert second.stats.reused == second.stats.files == first.stats.files
+        assert not second.written
+    assert second.data == first.data  # read on demand, once the patch is gone
+
+
+@pytest.mark.parametrize("damage", ["replaced", "state-corrupt", "state-other-root"])
+def test_state_file_is_only_a_hint(tmp_path: Path, damage: str) -> None:
+    generate(tmp_path, 14)
+    scan_project(tmp_path)
+    index = tmp_path / ".acme_scan" / "index.json"
+    state = tmp_path / ".acme_scan" / "index.json.state"
+    if damage == "replaced":  # another writer's index (here: one file fewer)
+        victim = next(iter(sorted((tmp_path / "proj").rglob("*.py"))))
+        victim.unlink()
+        other = scan_project(tmp_path, write=False)
+        index.write_bytes(other.to_bytes())
+        victim.write_text("from prefect import flow\n\n@flow\ndef back(): ...\n")
+    elif damage == "state-corrupt":
+        state.write_bytes(b"{oops")
+        (tmp_path / "proj" / "new.py").write_text("from prefect import flow\n@flow\ndef n(): ...\n")
+    else:
+        data = state.read_text().replace(tmp_path.as_posix(), "/elsewhere")
+        state.write_text(data)
+        (tmp_path / "proj" / "new.py").write_text("from prefect import flow\n@flow\ndef n(): ...\n")
+    incremental = scan_project(tmp_path)
+    cold = scan_project(tmp_path, reuse=False, write=False)
+    assert incremental.data == cold.data
+    assert index.read_bytes() == cold.to_bytes()
+
+
+def test_no_state_file_beside_an_index_kept_elsewhere(tmp_path: Path) -> None:
+    generate(tmp_path, 7)
+    target = tmp_path / "out" / "flows.json"
+    scan_project(tmp_path, index_path=target)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["flows.json"]

@@ -57,15 +57,21 @@ def discover(root: Path, settings: Settings) -> list[str]:
     files: list[str] | None = None
     if settings.respect_gitignore:
         files = _git_files(root)
-    if files is None:
-        files = list(_walk(root, settings.respect_gitignore))
-    result = _basic_filter(root, files, settings)
+    if files is not None:
+        result = _basic_filter(root, files, settings)
+    else:  # the walk checks links itself, from what scandir already knows
+        result = _basic_filter(root, _walk(root, settings.respect_gitignore), settings, links=False)
     result.sort()
     return result
 
 
-def _basic_filter(root: Path, rels: Iterable[str], settings: Settings) -> list[str]:
-    """The rules that do not depend on .gitignore: Python files, default excludes, settings."""
+def _basic_filter(
+    root: Path, rels: Iterable[str], settings: Settings, *, links: bool = True
+) -> list[str]:
+    """The rules that do not depend on .gitignore: Python files, default excludes, settings.
+
+    With `links`, file links leading out of the root are dropped here (one lstat each).
+    """
     include = _pattern_spec(settings.include)
     exclude = _pattern_spec(settings.exclude)
     venvs: dict[str, bool] = {}
@@ -82,7 +88,7 @@ def _basic_filter(root: Path, rels: Iterable[str], settings: Settings) -> list[s
             continue
         if include is not None and not include.match_file(rel):
             continue
-        if not _inside_root(root, rel):
+        if links and not _inside_root(root, rel):
             continue
         result.append(rel)
     return result
@@ -261,8 +267,9 @@ def _git_files(root: Path) -> list[str] | None:
         )
         return None
     names = listing.stdout.decode("utf-8", errors="surrogateescape").split("\0")
-    unique = sorted({name for name in names if name})
-    return [name for name in unique if os.path.isfile(root / name)]
+    # Tracked files deleted from the work tree are still listed: the caller's stat of each
+    # file drops them (and anything that is not a regular file).
+    return sorted({name for name in names if name})
 
 
 def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:
@@ -300,7 +307,12 @@ def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:
                     if _excluded_dir_name(entry.name, not rel_dir) or ignored(rel, True):
                         continue
                     yield from walk(Path(entry.path), rel)
-                elif entry.name.endswith(".py") and entry.is_file() and not ignored(rel, False):
+                elif (
+                    entry.name.endswith(".py")
+                    and entry.is_file()
+                    and not ignored(rel, False)
+                    and (not entry.is_symlink() or _inside_root(root, rel))
+                ):
                     yield rel
             except OSError:
                 continue

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
 from acme_scan._version import __version__
 from acme_scan.discovery import discover, filter_candidates, is_excluded_dir
 from acme_scan.errors import IndexFileError, RootError
 from acme_scan.settings import Settings, load_settings
-from acme_scan.store import SCHEMA_VERSION, dump_raw, load_raw, write_raw
+from acme_scan.store import SCHEMA_VERSION, dump_raw, load_raw, load_state, write_raw
 from acme_scan.workers import Job, run_jobs, unreadable
 
 if TYPE_CHECKING:
@@ -49,18 +50,56 @@ class ScanStats:
     index_problem: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
+class Summary:
+    """What a person is told about an index, without reading its flows."""
+
+    flows: int
+    files_with_flows: int
+    diagnostics: list[Json]
+
+
+def summarize(data: Json) -> Summary:
+    return Summary(
+        flows=len(data["flows"]),
+        files_with_flows=len({flow["path"] for flow in data["flows"]}),
+        diagnostics=data["diagnostics"],
+    )
+
+
 class ProjectScan:
     """The index of a project and how it was obtained.
 
-    `data` is the index as JSON data (exactly what the file holds); `index` validates it
-    into the `Index` model on first access.
+    `data` is the index as JSON data (exactly what the file holds), read from the index file
+    on first access when the scan found nothing changed; `index` validates it into the
+    `Index` model on first access; `summary` needs neither.
     """
 
-    data: Json
-    index_path: Path | None
-    written: bool
-    stats: ScanStats = field(default_factory=ScanStats)
+    def __init__(
+        self,
+        data: Json | Callable[[], Json],
+        index_path: Path | None,
+        written: bool,
+        stats: ScanStats | None = None,
+        summary: Summary | None = None,
+    ) -> None:
+        self._data = data
+        self.index_path = index_path
+        self.written = written
+        self.stats = stats if stats is not None else ScanStats()
+        self._summary = summary
+
+    @property
+    def data(self) -> Json:
+        if callable(self._data):
+            self._data = self._data()
+        return self._data
+
+    @property
+    def summary(self) -> Summary:
+        if self._summary is None:
+            self._summary = summarize(self.data)
+        return self._summary
 
     @cached_property
     def index(self) -> Index:
@@ -135,15 +174,65 @@ class Indexer:
         self.settings = settings if settings is not None else load_settings(self.root)
         self.index_path = index_path if index_path is not None else self.root / self.settings.index
         self.workers = workers
-        self.records: dict[str, Json] = {}
-        self.file_flows: dict[str, list[Json]] = {}
-        self.data: Json | None = None
+        self._records: dict[str, Json] = {}
+        self._file_flows: dict[str, list[Json]] = {}
+        self._data: Json | None = None
+        self._lazy = False  # the last scan found nothing changed and read no index
+        self._lazy_write = False
+
+    @property
+    def state_path(self) -> Path | None:
+        """The small file beside the index that lets an unchanged project skip reading it.
+
+        Only in acme-scan's own `.acme_scan/` folder (which ignores itself in git): an index
+        kept elsewhere gets no companion file in the user's tree.
+        """
+        if self.index_path.parent.name != ".acme_scan":
+            return None
+        return self.index_path.with_name(self.index_path.name + ".state")
+
+    def _ensure_loaded(self) -> None:
+        if not self._lazy:
+            return
+        self._lazy = False
+        try:
+            data = load_raw(self.index_path)
+        except IndexFileError as exc:  # damaged since the state was written: rebuild
+            logger.warning("%s", exc)
+            self.scan(reuse=False, write=self._lazy_write)
+            return
+        self._data = data
+        self._records = dict(data["files"])
+        self._file_flows = {}
+        for flow in data["flows"]:
+            self._file_flows.setdefault(flow["path"], []).append(flow)
+
+    @property
+    def data(self) -> Json | None:
+        self._ensure_loaded()
+        return self._data
+
+    @property
+    def records(self) -> dict[str, Json]:
+        self._ensure_loaded()
+        return self._records
+
+    @property
+    def file_flows(self) -> dict[str, list[Json]]:
+        self._ensure_loaded()
+        return self._file_flows
 
     def scan(
         self, *, write: bool = True, reuse: bool = True, progress: Progress | None = None
     ) -> ProjectScan:
         started = time.perf_counter()
         stats = ScanStats()
+        if reuse and self._data is None and not self._lazy:
+            unchanged = self._unchanged(stats, write)
+            if unchanged is not None:
+                unchanged.stats.seconds = time.perf_counter() - started
+                return unchanged
+            stats = ScanStats()
         previous: Json | None
         if self.data is not None and reuse:
             previous, index_mtime = self.data, time.time_ns()
@@ -159,18 +248,25 @@ class Indexer:
             for flow in previous["flows"]:
                 old_flows.setdefault(flow["path"], []).append(flow)
 
-        rels = discover(self.root, self.settings)
-        stats.files = len(rels)
+        rels: list[str] = []
         records: dict[str, Json] = {}
         file_flows: dict[str, list[Json]] = {}
         jobs: list[Job] = []
-        for rel in rels:
+        changed = False
+        for rel in discover(self.root, self.settings):
             old = old_files.get(rel)
             try:
                 stat = os.stat(os.path.join(self.root, rel))
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # listed, then gone (or a tracked file deleted from the work tree)
             except OSError as exc:
+                rels.append(rel)
                 records[rel] = unreadable(rel, exc)
+                changed = changed or records[rel] != old
                 continue
+            if not S_ISREG(stat.st_mode):
+                continue
+            rels.append(rel)
             # Unchanged size and mtime: trust the record, unless the file may have changed
             # within the same clock tick as the index was written ("racy": re-hashed).
             if (
@@ -184,8 +280,8 @@ class Indexer:
                 file_flows[rel] = old_flows.get(rel, [])
             else:
                 jobs.append(Job(rel, old["hash"] if old is not None else None))
+        stats.files = len(rels)
         done = len(rels) - len(jobs)
-        changed = False
         for outcome in run_jobs(self.root, jobs, self.settings.prefilter, self.workers):
             rel = outcome.rel
             done += 1
@@ -211,7 +307,9 @@ class Indexer:
         written = False
         if write and (data is not previous or stats.index_problem is not None):
             written = write_raw(dump_raw(data), self.index_path)
-        self.records, self.file_flows, self.data = records, file_flows, data
+        self._records, self._file_flows, self._data = records, file_flows, data
+        if write:
+            self._write_state()
         stats.seconds = time.perf_counter() - started
         return ProjectScan(
             data=data,
@@ -268,10 +366,106 @@ class Indexer:
         rels = sorted(self.records)
         data = build_index(self.root, self.settings, self.records, self.file_flows, rels)
         if data != self.data:
-            self.data = data
+            self._data = data
             if write:
                 result.written = write_raw(dump_raw(data), self.index_path)
+                self._write_state()
         return result
+
+    def _write_state(self) -> None:
+        """Record what a later scan needs to tell, from stats alone, that nothing changed."""
+        data = self._data
+        assert data is not None
+        if self.state_path is None:
+            return
+        try:
+            index = os.stat(self.index_path)
+        except OSError:
+            return
+        summary = summarize(data)
+        state = {
+            "schema_version": SCHEMA_VERSION,
+            "scanner_version": __version__,
+            "settings_hash": self.settings.digest(),
+            "root": self.root.as_posix(),
+            "index": [index.st_size, index.st_mtime_ns],
+            "files": {
+                rel: [record["size"], record["mtime_ns"], record["status"]]
+                for rel, record in data["files"].items()
+            },
+            "summary": {
+                "flows": summary.flows,
+                "files_with_flows": summary.files_with_flows,
+                "diagnostics": summary.diagnostics,
+            },
+        }
+        try:
+            write_raw(dump_raw(state), self.state_path)
+        except IndexFileError as exc:
+            logger.debug("no state file: %s", exc)
+
+    def _unchanged(self, stats: ScanStats, write: bool) -> ProjectScan | None:
+        """The scan of a project in which nothing changed since the index was written, decided
+        from the state file and file stats alone (the index is read only if asked for); None
+        when anything may have changed (the full path then decides)."""
+        if self.state_path is None:
+            return None
+        state = load_state(self.state_path)
+        if (
+            state is None
+            or state.get("scanner_version") != __version__
+            or state.get("settings_hash") != self.settings.digest()
+            or state.get("root") != self.root.as_posix()
+        ):
+            return None
+        try:
+            index = os.stat(self.index_path)
+            files: dict[str, list[Any]] = state["files"]
+            summary = state["summary"]
+            if state["index"] != [index.st_size, index.st_mtime_ns]:
+                return None  # rewritten by someone else since
+            rels: list[str] = []
+            for rel in discover(self.root, self.settings):
+                try:
+                    stat = os.stat(os.path.join(self.root, rel))
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                if not S_ISREG(stat.st_mode):
+                    continue
+                known = files.get(rel)
+                if (
+                    known is None
+                    or known[0] != stat.st_size
+                    or known[1] != stat.st_mtime_ns
+                    or stat.st_mtime_ns >= index.st_mtime_ns
+                ):
+                    return None
+                rels.append(rel)
+                _count(known[2], stats)
+            if rels != list(files):
+                return None
+            result_summary = Summary(
+                flows=summary["flows"],
+                files_with_flows=summary["files_with_flows"],
+                diagnostics=summary["diagnostics"],
+            )
+        except (OSError, KeyError, TypeError, IndexError):
+            return None
+        stats.files = stats.reused = len(rels)
+        self._lazy, self._lazy_write = True, write
+
+        def load() -> Json:
+            self._ensure_loaded()
+            assert self._data is not None
+            return self._data
+
+        return ProjectScan(
+            data=load,
+            index_path=self.index_path if write else None,
+            written=False,
+            stats=stats,
+            summary=result_summary,
+        )
 
 
 def _files_below(root: Path, rel_dir: str) -> list[str]:

@@ -99,6 +99,17 @@ def load_raw(path: Path) -> dict[str, Any]:
     return data
 
 
+def load_state(path: Path) -> dict[str, Any] | None:
+    """The index's state file (see `Indexer`), or None when it is missing or unusable."""
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        return None
+    return data
+
+
 def _structure_problem(data: dict[str, Any]) -> str | None:
     if set(data) != _TOP_KEYS:
         return f"top-level keys are {sorted(data)}"

@@ -40,7 +40,7 @@ def leftovers(root: Path) -> list[str]:
     return sorted(
         p.name
         for p in index_of(root).parent.iterdir()
-        if p.name not in ("index.json", ".gitignore")
+        if p.name not in ("index.json", "index.json.state", ".gitignore")
     )
 
 

@@ -108,25 +108,24 @@ def print_table(flows: list[dict[str, Any]], out: TextIO) -> None:
 
 
 def print_summary(result: ProjectScan, out: TextIO, root: Path) -> None:
-    data, stats = result.data, result.stats
+    summary, stats = result.summary, result.stats
     if stats.index_problem:
         out.write(f"acme-scan: warning: {stats.index_problem}\n")
-    diagnostics = data["diagnostics"]
+    diagnostics = summary.diagnostics
     for d in diagnostics:
         out.write(
             f"{d['path']}:{d['line']}:{d['column']}: {d['code']} [{d['severity']}] {d['message']}\n"
         )
     errors = sum(1 for d in diagnostics if d["severity"] == "error")
     warnings = sum(1 for d in diagnostics if d["severity"] == "warning")
-    flows = data["flows"]
-    files_with_flows = len({flow["path"] for flow in flows})
+    files_with_flows = summary.files_with_flows
     where = "stdout" if result.index_path is None else _display(result.index_path, root)
     state = "written" if result.written else "unchanged"
     if result.index_path is None:
         state = "printed"
     rate = stats.files / stats.seconds if stats.seconds > 0 else 0.0
     out.write(
-        f"acme-scan: {len(flows)} flows in {files_with_flows} files; "
+        f"acme-scan: {summary.flows} flows in {files_with_flows} files; "
         f"{stats.files} files ({stats.parsed} parsed, {stats.skipped} skipped by the prefilter, "
         f"{stats.failed} failed, {stats.reused} unchanged since the last scan); "
         f"{errors} errors, {warnings} warnings; {stats.seconds:.2f}s ({rate:,.0f} files/s); "

@@ -37,28 +37,13 @@ import yaml
 
 from acme_portal_sdk.errors import DeployConfigError
 from acme_portal_sdk.prefect.naming import to_flow_name
+from acme_scan.check.deploy_config import ALLOWED_KEYS, IGNORED_KEYS, TRIGGER_TYPES
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_PATH = ".acme_portal_sdk/static_flow_deploy_config.yaml"
-CONFIG_KEYS = (
-    "work_pool_name",
-    "work_queue_name",
-    "parameters",
-    "cron",
-    "paused",
-    "concurrency_limit",
-    "description",
-    "triggers",
-)
-#: Keys found in acme-portal-sdk 1.x examples that deployment never read: accepted, ignored.
-IGNORED_KEYS = ("name", "import_path")
-TRIGGER_TYPES = (
-    "DeploymentEventTrigger",
-    "DeploymentMetricTrigger",
-    "DeploymentCompoundTrigger",
-    "DeploymentSequenceTrigger",
-)
+# One definition of the file's format, shared with `acme-scan check`, which validates it.
+CONFIG_KEYS = ALLOWED_KEYS
 COLLISION_STRATEGIES = ("ENQUEUE", "CANCEL_NEW")
 #: The concurrency limit of a flow whose entry does not set one (as in 1.x).
 DEFAULT_CONCURRENCY_LIMIT = 1

@@ -21,6 +21,8 @@ from acme_scan.check.finding import Finding, Location
 from acme_scan.check.rules import Rule
 from acme_scan.models import Flow
 
+#: The keys of one flow's entry (acme-portal-sdk's deploy configuration format; the SDK's
+#: deploy step imports these).
 ALLOWED_KEYS = (
     "work_pool_name",
     "work_queue_name",

@@ -45,30 +45,6 @@ from acme_scan.scanner._symbols import (
     target_names,
 )
 
-#: Keyword arguments `prefect.flow` accepts (prefect 3.x).
-FLOW_KEYWORDS = frozenset(
-    {
-        "name",
-        "version",
-        "flow_run_name",
-        "retries",
-        "retry_delay_seconds",
-        "task_runner",
-        "description",
-        "timeout_seconds",
-        "validate_parameters",
-        "persist_result",
-        "result_storage",
-        "result_serializer",
-        "cache_result_in_memory",
-        "log_prints",
-        "on_completion",
-        "on_failure",
-        "on_cancellation",
-        "on_crashed",
-        "on_running",
-    }
-)
 #: `Flow.__init__(fn, name, version, ...)`: its parameters after `fn`, in order.
 FLOW_INIT_ORDER = (
     "name",
@@ -91,6 +67,8 @@ FLOW_INIT_ORDER = (
     "on_crashed",
     "on_running",
 )
+#: Keyword arguments `prefect.flow` (and `Flow.with_options`) accept (prefect 3.x).
+FLOW_KEYWORDS = frozenset(FLOW_INIT_ORDER)
 #: The Flow class itself (`Flow(fn, ...)` makes a flow too).
 FLOW_CLASSES = frozenset({"prefect.Flow", "prefect.flows.Flow"})
 #: `with_options` keywords whose default is NotSet, so an explicit None replaces the value.

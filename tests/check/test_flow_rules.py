@@ -116,3 +116,12 @@ def test_scanner_diagnostics_are_rules(check: Check, source: str, code: str) -> 
 )
 def test_clean_files(check: Check, source: str) -> None:
     assert check({"f.py": source}) == []
+
+
+def test_a_name_defined_many_times_gives_bounded_findings(check: Check) -> None:
+    files = {f"m{i:02d}.py": HEADER + "@flow\ndef etl(): ...\n" for i in range(40)}
+    findings = check(files)
+    assert len(findings) == 40  # one per definition
+    for finding in findings:
+        assert len(finding.related) <= 5
+        assert "and 34 more" in finding.message

@@ -23,6 +23,10 @@ def check_flows(flows: Sequence[Flow], enabled: frozenset[str]) -> list[Finding]
     return [finding for finding in findings if finding.code in enabled]
 
 
+#: How many other definitions a collision finding names (and relates to).
+RELATED = 5
+
+
 def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
     """AS201 (same name) and AS202 (same name once `-`/`_` are normalised) findings.
 
@@ -31,11 +35,12 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
     not duplicates. Each definition of a colliding name is reported, naming the others.
     """
     groups: dict[str, dict[_Definition, Flow]] = {}
+    by_function: dict[tuple[str, str, str], _Definition] = {}
     for flow in flows:
         if flow.name is None:
             continue
         definitions = groups.setdefault(normalise(flow.name), {})
-        key = _definition(flow, definitions)
+        key = _definition(flow, by_function)
         current = definitions.get(key)
         if current is None or (current.form != "decorator" and flow.form == "decorator"):
             definitions[key] = flow
@@ -44,18 +49,24 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
         if len(definitions) < 2:
             continue
         ordered = sorted(definitions.values(), key=lambda f: (f.path, f.line, f.column))
-        for flow in ordered:
-            others = [other for other in ordered if other is not flow]
-            same = [other for other in others if other.name == flow.name]
-            similar = [other for other in others if other.name != flow.name]
+        for index, flow in enumerate(ordered):
+            # At most RELATED others per finding: a name defined a thousand times must not
+            # make a million-entry report (each definition still gets its own finding).
+            nearby = (
+                ordered[max(0, index - RELATED) : index] + ordered[index + 1 : index + 1 + RELATED]
+            )
+            same = [other for other in nearby if other.name == flow.name][:RELATED]
+            similar = [other for other in nearby if other.name != flow.name][:RELATED]
+            same_total = sum(1 for other in ordered if other.name == flow.name) - 1
+            similar_total = len(ordered) - 1 - same_total
             if same:
                 findings.append(
                     _collision(
                         rules.DUPLICATE_NAME,
                         flow,
                         same,
-                        f"flow name {flow.name!r} is also defined at {_where(same)}: Prefect "
-                        "would treat them as one flow; give each a distinct name=",
+                        f"flow name {flow.name!r} is also defined at {_where(same, same_total)}: "
+                        "Prefect would treat them as one flow; give each a distinct name=",
                     )
                 )
             if similar:
@@ -65,21 +76,27 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
                         rules.CONFLATED_NAME,
                         flow,
                         similar,
-                        f"flow name {flow.name!r} and {names} ({_where(similar)}) differ only "
-                        "by '-'/'_', which acme-portal and deployment names conflate: rename one",
+                        f"flow name {flow.name!r} and {names} ({_where(similar, similar_total)}) "
+                        "differ only by '-'/'_', which acme-portal and deployment names "
+                        "conflate: rename one",
                     )
                 )
     return findings
 
 
-def _definition(flow: Flow, definitions: dict[_Definition, Flow]) -> _Definition:
-    """What identifies the function a flow object wraps (see `colliding_names`)."""
+def _definition(flow: Flow, by_function: dict[tuple[str, str, str], _Definition]) -> _Definition:
+    """What identifies the function a flow object wraps (see `colliding_names`).
+
+    A decorated function is its own definition; a call form (`b = a`, `flow(fn)`,
+    `a.with_options(...)`) belongs to the first definition of the same name group wrapping
+    the same function in the same file.
+    """
+    slot = (normalise(flow.name or ""), flow.path, flow.function)
     if flow.form == "decorator":
-        return (flow.path, "def", flow.qualname)
-    for key, known in definitions.items():
-        if known.path == flow.path and known.function == flow.function:
-            return key
-    return (flow.path, "fn", flow.function)
+        own: _Definition = (flow.path, "def", flow.qualname)
+        by_function.setdefault(slot, own)
+        return own
+    return by_function.setdefault(slot, (flow.path, "fn", flow.function))
 
 
 def _collision(rule: Rule, flow: Flow, others: Sequence[Flow], message: str) -> Finding:
@@ -94,8 +111,9 @@ def _collision(rule: Rule, flow: Flow, others: Sequence[Flow], message: str) -> 
     )
 
 
-def _where(flows: Sequence[Flow]) -> str:
-    return ", ".join(f"{flow.path}:{flow.line}:{flow.column}" for flow in flows)
+def _where(flows: Sequence[Flow], total: int) -> str:
+    shown = ", ".join(f"{flow.path}:{flow.line}:{flow.column}" for flow in flows)
+    return shown if total <= len(flows) else f"{shown} and {total - len(flows)} more"
 
 
 def _per_flow(flow: Flow) -> list[Finding]:

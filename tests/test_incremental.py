@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import random
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 from acme_scan import scan_project
@@ -206,3 +208,36 @@ def test_no_state_file_beside_an_index_kept_elsewhere(tmp_path: Path) -> None:
     target = tmp_path / "out" / "flows.json"
     scan_project(tmp_path, index_path=target)
     assert sorted(p.name for p in target.parent.iterdir()) == ["flows.json"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("line", "x"), ("description", ["a"]), ("deployable", "yes"), ("name", 3)],
+)
+def test_an_index_with_wrong_types_is_rebuilt(tmp_path: Path, field: str, value: object) -> None:
+    generate(tmp_path, 7)
+    scan_project(tmp_path)
+    index = tmp_path / ".acme_scan" / "index.json"
+    data = orjson.loads(index.read_bytes())
+    data["flows"][0][field] = value
+    index.write_bytes(orjson.dumps(data))
+    rebuilt = scan_project(tmp_path)
+    assert rebuilt.stats.index_problem is not None
+    assert f"{field} has the wrong type" in rebuilt.stats.index_problem
+    assert rebuilt.data == scan_project(tmp_path, reuse=False, write=False).data
+    assert rebuilt.index.flows  # validates
+
+
+def test_output_to_a_device_or_through_a_link(tmp_path: Path) -> None:
+    generate(tmp_path, 7)
+    fifo_like = tmp_path / "null"
+    os.mknod(fifo_like, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    scan_project(tmp_path, index_path=fifo_like)
+    assert stat.S_ISCHR(fifo_like.stat().st_mode)  # still the device
+    target = tmp_path / "target.json"
+    target.write_text("{}")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    scan_project(tmp_path, index_path=link)
+    assert link.is_symlink()
+    assert b'"flows"' in target.read_bytes()

@@ -65,6 +65,19 @@ UNKNOWN_FUNCTION = Code(
     "`flow(fn)` wraps a function not defined in this module: its signature is not known.",
 )
 
+CONDITIONAL_FLOW = Code(
+    "AS108",
+    "conditional-flow",
+    "warning",
+    "A flow defined differently in several branches: which one exists depends on run time.",
+)
+WRAPPED_FLOW = Code(
+    "AS109",
+    "wrapped-flow",
+    "warning",
+    "A decorator above the flow decorator may replace the flow object its entrypoint loads.",
+)
+
 ALL_CODES: tuple[Code, ...] = (
     INTERNAL,
     SYNTAX_ERROR,
@@ -77,4 +90,6 @@ ALL_CODES: tuple[Code, ...] = (
     NOT_LOADABLE,
     UNKNOWN_KEYWORD,
     UNKNOWN_FUNCTION,
+    CONDITIONAL_FLOW,
+    WRAPPED_FLOW,
 )

@@ -506,9 +506,12 @@ def _previous_index(
     path: Path, root: Path, settings: Settings, stats: ScanStats
 ) -> tuple[Json | None, int]:
     try:
-        index_mtime = path.stat().st_mtime_ns
+        index_stat = path.stat()
     except OSError:
         return None, 0
+    if not S_ISREG(index_stat.st_mode):
+        return None, 0  # `-o /dev/null` and the like: nothing to reuse
+    index_mtime = index_stat.st_mtime_ns
     try:
         data = load_raw(path)
     except IndexFileError as exc:

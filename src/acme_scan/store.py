@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,9 @@ def _structure_problem(data: dict[str, Any]) -> str | None:
     for flow in flows:
         if not isinstance(flow, dict) or not isinstance(flow.get("id"), str):
             return "a flow without an id"
+        problem = _typed(flow, _FLOW_FIELDS)
+        if problem is not None:
+            return f"flow {flow['id']}: {problem}"
         path = flow.get("path")
         if not isinstance(path, str) or path not in files:
             return f"flow {flow['id']} belongs to no scanned file"
@@ -143,6 +147,54 @@ def _structure_problem(data: dict[str, Any]) -> str | None:
             return f"files.{path} has a field of the wrong type"
         if sorted(record["flows"]) != sorted(by_path.get(path, [])):
             return f"files.{path} lists other flows than the index holds"
+        for diagnostic in record["diagnostics"]:
+            problem = _typed(diagnostic, _DIAGNOSTIC_FIELDS)
+            if problem is not None:
+                return f"files.{path}.diagnostics: {problem}"
+    return None
+
+
+_OPTIONAL_STR = (str, type(None))
+_OPTIONAL_INT = (int, type(None))
+_OPTIONAL_DICT = (dict, type(None))
+#: The type of every field of a flow in the index (what readers of the JSON rely on).
+_FLOW_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "name": _OPTIONAL_STR,
+    "function": str,
+    "qualname": str,
+    "path": str,
+    "entrypoint": _OPTIONAL_STR,
+    "form": str,
+    "line": int,
+    "column": int,
+    "decorator_line": _OPTIONAL_INT,
+    "end_line": int,
+    "is_async": bool,
+    "is_method": bool,
+    "description": _OPTIONAL_STR,
+    "kwargs": dict,
+    "parameters": list,
+    "parameter_schema": _OPTIONAL_DICT,
+    "deployable": bool,
+}
+_DIAGNOSTIC_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "path": str,
+    "line": int,
+    "column": int,
+    "code": str,
+    "severity": str,
+    "message": str,
+}
+
+
+def _typed(item: Any, fields: dict[str, type | tuple[type, ...]]) -> str | None:
+    if not isinstance(item, dict) or item.keys() != fields.keys():
+        return "unexpected fields"
+    for key, kind in fields.items():
+        value = item[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+            return f"{key} has the wrong type ({type(value).__name__})"
     return None
 
 
@@ -152,8 +204,19 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
     A reader opening `path` at any moment sees either the old or the new complete file:
     the bytes go to a temporary file in the same folder, are fsynced, then renamed over.
     """
+    # A link is followed (its target is written, the link stays); something that is not a
+    # regular file (`-o /dev/null`, a FIFO) is written to directly, never replaced.
+    path = Path(os.path.realpath(path))
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
+        current = path.stat()
+    except OSError:
+        current = None
+    if current is not None and not stat.S_ISREG(current.st_mode):
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return True
+    try:
+        if current is not None and current.st_size == len(data) and path.read_bytes() == data:
             return False
     except OSError:
         pass

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from acme_portal_sdk import FlowFinder
+from acme_portal_sdk.errors import InputError
 from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder, module_path
 from acme_scan.errors import RootError
 from tests.conftest import WriteFiles
@@ -88,8 +89,16 @@ def test_write_index_false_writes_nothing(project: Path) -> None:
 def test_constructor_does_no_io(tmp_path: Path) -> None:
     finder = PrefectFlowFinder(tmp_path / "missing")
     assert isinstance(finder, FlowFinder)
-    with pytest.raises(RootError):
+    with pytest.raises(InputError, match="not a directory") as info:
         finder()
+    assert isinstance(info.value.__cause__, RootError)
+
+
+def test_invalid_scan_settings_are_an_input_error(write_files: WriteFiles) -> None:
+    root = write_files({"pyproject.toml": "[tool.acme-scan\n"})
+    with pytest.raises(InputError, match="not valid TOML") as info:
+        PrefectFlowFinder(root)()
+    assert info.value.exit_code == 2
 
 
 def test_default_root_is_the_current_directory(

@@ -118,16 +118,24 @@ class PrefectFlowFinder(FlowFinder):
         self.write_index = write_index
 
     def scan(self) -> ProjectScan:
-        """The project's scan, brought up to date (incremental: unchanged files are reused)."""
-        from acme_scan.errors import IndexFileError
+        """The project's scan, brought up to date (incremental: unchanged files are reused).
+
+        The scanner's errors (a missing root, invalid `[tool.acme-scan]` settings) become
+        `acme_portal_sdk.errors.InputError`s, reported like every other input problem.
+        """
+        from acme_portal_sdk.errors import InputError
+        from acme_scan.errors import AcmeScanError, IndexFileError
         from acme_scan.project import scan_project
 
-        if self.write_index:
-            try:
-                return scan_project(self.root_dir)
-            except IndexFileError as exc:
-                logger.debug("scanning without writing the index: %s", exc)
-        return scan_project(self.root_dir, write=False)
+        try:
+            if self.write_index:
+                try:
+                    return scan_project(self.root_dir)
+                except IndexFileError as exc:
+                    logger.debug("scanning without writing the index: %s", exc)
+            return scan_project(self.root_dir, write=False)
+        except AcmeScanError as exc:
+            raise InputError(f"cannot scan the project's flows: {exc}") from exc
 
     def index(self) -> Index:
         """The project's index (validated models), brought up to date."""

@@ -70,7 +70,7 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
                     )
                 )
             if similar:
-                names = ", ".join(repr(other.name) for other in similar)
+                names = ", ".join(sorted({repr(other.name) for other in similar}))
                 findings.append(
                     _collision(
                         rules.CONFLATED_NAME,

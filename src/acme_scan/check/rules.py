@@ -61,6 +61,13 @@ _SCANNER_DOCS: dict[str, str] = {
     "at import. Check the spelling against Prefect's `flow` signature.",
     codes.UNKNOWN_FUNCTION.code: "`flow(fn)` wraps a function that is not defined in this "
     "module (imported or computed), so its signature and parameter schema are unknown.",
+    codes.CONDITIONAL_FLOW.code: "The same name is bound to different flows in the branches of "
+    "an `if`/`else` or `try`/`except`: which one the entrypoint loads (and so the flow's name) "
+    "depends on run-time conditions. Define one flow and branch inside it, or give the "
+    "variants different names.",
+    codes.WRAPPED_FLOW.code: "A decorator above `@flow` runs last, and the entrypoint loads "
+    "whatever it returns: a wrapper function is not a flow, and a deployment of it fails at "
+    "run time. Put `@flow` outermost (staticmethod/classmethod may stay above it).",
 }
 
 _SCANNER_RULES = tuple(

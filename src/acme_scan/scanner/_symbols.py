@@ -91,11 +91,31 @@ def as_flow_decorator(symbol: Symbol) -> FlowDecorator:
     return symbol if isinstance(symbol, FlowDecorator) else FlowDecorator()
 
 
-def merge(states: Iterable[dict[str, Symbol]]) -> dict[str, Symbol]:
-    """State after one of several branches ran; Prefect's decorator wins when any branch has it.
+@dataclass(frozen=True, slots=True)
+class Choice(Symbol):
+    """Different flow objects bound to one name by different branches (`if`/`else`,
+    `try`/`except`): which one exists depends on run-time conditions."""
 
-    `try: from prefect import flow` / `except ImportError: flow = noop` and
-    `if TYPE_CHECKING:` imports are meant to be Prefect's flow where Prefect is installed.
+    options: tuple[FlowObject, ...]
+
+
+def _rank(symbol: Symbol) -> int:
+    if is_flow_decorator(symbol):
+        return 0
+    if isinstance(symbol, FlowObject | Choice):
+        return 1
+    if isinstance(symbol, Qual):
+        return 2
+    return 3
+
+
+def merge(states: Iterable[dict[str, Symbol]]) -> dict[str, Symbol]:
+    """State after one of several branches ran.
+
+    Prefect's decorator wins when any branch binds it (`try: from elsewhere import flow` /
+    `except ImportError: from prefect import flow` means Prefect's flow where the other is
+    missing); different flow objects bound to one name become a `Choice`; then any imported
+    name; else OTHER.
     """
     states = list(states)
     names: set[str] = set()
@@ -108,12 +128,18 @@ def merge(states: Iterable[dict[str, Symbol]]) -> dict[str, Symbol]:
         if all(value == first for value in values) and len(values) == len(states):
             result[name] = first
             continue
-        chosen: Symbol = OTHER
-        for value in values:
-            if is_flow_decorator(value) or isinstance(value, FlowObject | Qual):
-                chosen = value
-                break
-        result[name] = chosen
+        best = min(values, key=_rank)
+        if _rank(best) == 1:
+            options: list[FlowObject] = []
+            for value in values:
+                for option in value.options if isinstance(value, Choice) else (value,):
+                    if isinstance(option, FlowObject) and option not in options:
+                        options.append(option)
+            result[name] = options[0] if len(options) == 1 else Choice(tuple(options))
+        elif _rank(best) == 3:
+            result[name] = OTHER
+        else:
+            result[name] = best
     return result
 
 

@@ -29,6 +29,7 @@ from acme_scan.scanner._source import DecodeFailure, decode_source
 from acme_scan.scanner._symbols import (
     OTHER,
     STAR_FLOW_MODULES,
+    Choice,
     ClassRef,
     Const,
     FlowDecorator,
@@ -71,6 +72,8 @@ FLOW_INIT_ORDER = (
 FLOW_KEYWORDS = frozenset(FLOW_INIT_ORDER)
 #: The Flow class itself (`Flow(fn, ...)` makes a flow too).
 FLOW_CLASSES = frozenset({"prefect.Flow", "prefect.flows.Flow"})
+#: Decorators that, applied to a flow, leave the flow in place.
+_KEEPS_THE_FLOW = frozenset({"builtins.staticmethod", "builtins.classmethod"})
 #: `with_options` keywords whose default is NotSet, so an explicit None replaces the value.
 NOTSET_KEYWORDS = frozenset({"persist_result", "result_storage", "result_serializer", "log_prints"})
 RESERVED_PARAMETERS = ("return_state", "wait_for")
@@ -314,6 +317,17 @@ class _ModuleScanner:
             final = found.scope.state.get(found.binding)
             if isinstance(final, FlowObject) and final.spec is found.spec:
                 continue
+            if isinstance(final, Choice) and any(o.spec is found.spec for o in final.options):
+                self.pending.append(
+                    _Pending(
+                        codes.CONDITIONAL_FLOW,
+                        found.anchor,
+                        f"flow `{found.qualname}` is defined differently in several branches "
+                        "(`if`/`else`, `try`/`except`): which definition Prefect loads from "
+                        "the entrypoint depends on run-time conditions",
+                    )
+                )
+                continue
             found.loadable = False
             self.pending.append(
                 _Pending(
@@ -416,6 +430,13 @@ class _ModuleScanner:
         scope.state = merge(outcomes)
 
     def if_statement(self, node: cst.If, scope: Scope) -> None:
+        if _is_type_checking(node.test, scope):
+            # `if TYPE_CHECKING:` never runs: only its `else` does.
+            if isinstance(node.orelse, cst.If):
+                self.if_statement(node.orelse, scope)
+            elif isinstance(node.orelse, cst.Else):
+                self.block(node.orelse.body.body, scope)
+            return
         guarded = _is_main_guard(node.test)
         start = dict(scope.state)
         self.main_guard += guarded
@@ -579,6 +600,7 @@ class _ModuleScanner:
                     decorator_node = decorator
         bound: Symbol = FunctionRef(node, scope)
         if flow_decorator is not None and decorator_node is not None and not failed:
+            self._check_outer_decorators(node, decorator_node, scope)
             spec = self.flow_spec(
                 node,
                 scope,
@@ -617,6 +639,27 @@ class _ModuleScanner:
             unloadable=True,
         )
         self.deferred.append((node.body.body, inner))
+
+    def _check_outer_decorators(
+        self, node: cst.FunctionDef, flow_decorator: cst.Decorator, scope: Scope
+    ) -> None:
+        """Decorators above the flow decorator apply last: what they return is what the
+        entrypoint loads (`staticmethod`/`classmethod` keep the flow)."""
+        for decorator in node.decorators:
+            if decorator is flow_decorator:
+                return
+            expression = decorator.decorator
+            target = expression.func if isinstance(expression, cst.Call) else expression
+            symbol = self.expression(target, scope)
+            if isinstance(symbol, Qual) and symbol.name in _KEEPS_THE_FLOW:
+                continue
+            self.report(
+                codes.WRAPPED_FLOW,
+                decorator,
+                f"`@{_code(self.module, expression)}` is applied to the flow "
+                f"`{node.name.value}` and may replace it: the entrypoint loads whatever it "
+                "returns; put `@flow` outermost to be sure",
+            )
 
     def class_def(self, node: cst.ClassDef, scope: Scope) -> None:
         inner = Scope(
@@ -943,6 +986,21 @@ def _is_with_options(node: cst.BaseExpression) -> bool:
         isinstance(node, cst.Call)
         and isinstance(node.func, cst.Attribute)
         and node.func.attr.value == "with_options"
+    )
+
+
+def _is_type_checking(test: cst.BaseExpression, scope: Scope) -> bool:
+    """`TYPE_CHECKING` / `typing.TYPE_CHECKING` (from typing or typing_extensions)."""
+    if isinstance(test, cst.Name):
+        symbol = scope.lookup(test.value)
+    elif isinstance(test, cst.Attribute) and isinstance(test.value, cst.Name):
+        base = scope.lookup(test.value.value)
+        symbol = Qual(f"{base.name}.{test.attr.value}") if isinstance(base, Qual) else OTHER
+    else:
+        return False
+    return isinstance(symbol, Qual) and symbol.name in (
+        "typing.TYPE_CHECKING",
+        "typing_extensions.TYPE_CHECKING",
     )
 
 

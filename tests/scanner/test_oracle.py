@@ -170,8 +170,6 @@ BUG = "scanner bug: "
 #: (fixture file stem, qualname, aspect) -> why the scanner disagrees with Prefect.
 KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {
     # Annotations the scanner deliberately leaves untyped ({}) where pydantic types them.
-    ("oracle_annotations", "enum_annotation", "parameter_schema"): INHERENT
-    + "an Enum class is untyped; Prefect: {'$ref': '#/definitions/Color'} + definitions",
     ("oracle_future", "future_type_checking_only", "parameter_schema"): BUG
     + "with `from __future__ import annotations`, one annotation naming a TYPE_CHECKING-only "
     "import makes inspect.signature(eval_str=True) fail, so Prefect leaves EVERY non-builtin "

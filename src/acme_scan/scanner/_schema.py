@@ -9,12 +9,13 @@ property, which is what Prefect falls back to when it cannot build a schema eith
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
 
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value, to_json
-from acme_scan.scanner._symbols import Qual, Symbol
+from acme_scan.scanner._symbols import ClassRef, Qual, Symbol
 
 #: Resolve a Name/Attribute annotation to a symbol in the flow's scope.
 Resolver = Callable[[cst.BaseExpression], Symbol]
@@ -60,9 +61,27 @@ _LITERAL = frozenset({"typing.Literal", "typing_extensions.Literal"})
 _JSON_TYPES: dict[type, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
-def type_schema(node: cst.BaseExpression, resolve: Resolver) -> dict[str, Any] | None:
-    """The JSON Schema pydantic gives annotation `node`, or None when it is not known."""
-    return _schema(node, resolve, nested=False)
+@dataclass
+class _Context:
+    """A resolver that also collects the `definitions` enums are referenced from."""
+
+    lookup: Resolver
+    definitions: dict[str, Any]
+
+    def __call__(self, node: cst.BaseExpression) -> Symbol:
+        return self.lookup(node)
+
+
+def type_schema(
+    node: cst.BaseExpression, resolve: Resolver, definitions: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The JSON Schema pydantic gives annotation `node`, or None when it is not known.
+
+    Enums defined in the scanned module are referenced as Prefect does
+    (`{"$ref": "#/definitions/Name"}`), their schema added to `definitions`.
+    """
+    context = _Context(resolve, definitions if definitions is not None else {})
+    return _schema(node, context, nested=False)
 
 
 def _member(node: cst.BaseExpression, resolve: Resolver) -> dict[str, Any] | None:
@@ -89,6 +108,11 @@ def _schema(node: cst.BaseExpression, resolve: Resolver, *, nested: bool) -> dic
         symbol = resolve(node)
         if isinstance(symbol, Qual) and symbol.name in _SCALARS:
             return dict(_SCALARS[symbol.name])
+        enum = enum_members(symbol)
+        if enum is not None and isinstance(resolve, _Context):
+            name, schema = enum
+            resolve.definitions[name] = schema
+            return {"$ref": f"#/definitions/{name}"}
         if nested and _is_user_class(symbol):
             return {}
         return None
@@ -109,6 +133,61 @@ def _flatten_or(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
         return _flatten_or(node.left) + _flatten_or(node.right)
     return [node]
+
+
+_ENUM_BASES = frozenset({"enum.Enum", "enum.IntEnum", "enum.StrEnum"})
+
+
+def enum_members(symbol: Symbol) -> tuple[str, dict[str, Any]] | None:
+    """(name, schema) of an Enum class defined in the scanned module, as pydantic builds it,
+    when its members are all string or all integer literals; else None."""
+    if not isinstance(symbol, ClassRef):
+        return None
+    node = symbol.scope.node
+    if not isinstance(node, cst.ClassDef) or symbol.scope.parent is None:
+        return None
+    outer = symbol.scope.parent
+    bases = []
+    for base in node.bases:
+        value = base.value
+        if isinstance(value, cst.Name):
+            bases.append(outer.lookup(value.value))
+        elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name):
+            root = outer.lookup(value.value.value)
+            bases.append(
+                Qual(f"{root.name}.{value.attr.value}") if isinstance(root, Qual) else root
+            )
+    if len(bases) != 1 or not isinstance(bases[0], Qual) or bases[0].name not in _ENUM_BASES:
+        return None
+    values = list(enum_values(node).values())
+    if not values:
+        return None
+    kinds = {type(value) for value in values}
+    if kinds not in ({str}, {int}):
+        return None
+    json_type = "string" if kinds == {str} else "integer"
+    return node.name.value, {"enum": values, "title": node.name.value, "type": json_type}
+
+
+def enum_values(node: cst.ClassDef) -> dict[str, Any]:
+    """Member name -> literal value of an Enum class body (members whose value is not a
+    literal make the enum unknown: an empty result)."""
+    members: dict[str, Any] = {}
+    for statement in node.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine | cst.Assign):
+            continue
+        smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement]
+        for small in smalls:
+            if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                continue
+            target = small.targets[0].target
+            if not isinstance(target, cst.Name) or target.value.startswith("_"):
+                continue
+            value = literal_value(small.value)
+            if value is UNKNOWN or isinstance(value, bool):
+                return {}
+            members[target.value] = value
+    return members
 
 
 def _is_user_class(symbol: Symbol) -> bool:

@@ -12,7 +12,7 @@ import ast
 import hashlib
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from acme_scan.models import Diagnostic, Flow, FlowForm, ModuleScan, Parameter, 
 from acme_scan.scanner._docstrings import function_docstring, parameter_descriptions
 from acme_scan.scanner._literals import UNKNOWN, literal_value, to_json
 from acme_scan.scanner._positions import Anchor, Positions, positions_for
-from acme_scan.scanner._schema import default_json, type_schema
+from acme_scan.scanner._schema import default_json, enum_members, enum_values, type_schema
 from acme_scan.scanner._source import DecodeFailure, decode_source
 from acme_scan.scanner._symbols import (
     OTHER,
@@ -1085,6 +1085,17 @@ def _parameters(
     return result
 
 
+def _enum_default(node: cst.BaseExpression, resolve: Callable[[cst.BaseExpression], Symbol]) -> Any:
+    """`Color.RED` for an Enum of the module: the member's value (pydantic's JSON default)."""
+    if not isinstance(node, cst.Attribute):
+        return UNKNOWN
+    owner = resolve(node.value)
+    if not isinstance(owner, ClassRef) or enum_members(owner) is None:
+        return UNKNOWN
+    assert isinstance(owner.scope.node, cst.ClassDef)
+    return enum_values(owner.scope.node).get(node.attr.value, UNKNOWN)
+
+
 def _all_params(function: cst.FunctionDef | cst.Lambda) -> list[cst.Param]:
     params = function.params
     result = [*params.posonly_params, *params.params]
@@ -1114,13 +1125,14 @@ def _parameter_schema(
         return OTHER
 
     properties: dict[str, Any] = {}
+    definitions: dict[str, Any] = {}
     required: list[str] = []
     for position, (param, info) in enumerate(zip(_all_params(function), parameters, strict=True)):
         if info.name in ("self", "cls"):
             continue
         schema: dict[str, Any] | None = None
         if param.annotation is not None:
-            schema = type_schema(param.annotation.annotation, resolve)
+            schema = type_schema(param.annotation.annotation, resolve, definitions)
         prop: dict[str, Any] = dict(schema) if schema else {}
         if info.kind == "var_positional":
             prop = {"items": dict(schema) if schema else {}, "type": "array", "default": []}
@@ -1131,7 +1143,9 @@ def _parameter_schema(
                 "default": {},
             }
         elif param.default is not None:
-            default = default_json(param.default, _constants(scope))
+            default = _enum_default(param.default, resolve)
+            if default is UNKNOWN:
+                default = default_json(param.default, _constants(scope))
             if default is not UNKNOWN:
                 prop["default"] = default
         prop["title"] = info.name
@@ -1146,7 +1160,7 @@ def _parameter_schema(
         "type": "object",
         "properties": properties,
         "required": required,
-        "definitions": {},
+        "definitions": definitions,
     }
 
 

@@ -14,6 +14,7 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 import libcst as cst
@@ -1096,6 +1097,34 @@ def _enum_default(node: cst.BaseExpression, resolve: Callable[[cst.BaseExpressio
     return enum_values(owner.scope.node).get(node.attr.value, UNKNOWN)
 
 
+_EMPTY_CONTAINERS: dict[str, Any] = {
+    "builtins.set": [],
+    "builtins.frozenset": [],
+    "builtins.list": [],
+    "builtins.tuple": [],
+    "builtins.dict": {},
+}
+_PATHS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
+
+
+def _call_default(node: cst.BaseExpression, resolve: Callable[[cst.BaseExpression], Symbol]) -> Any:
+    """Defaults pydantic serialises from a call: `set()` and other empty containers,
+    `Path("literal")` (its normalised string)."""
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Name | cst.Attribute):
+        return UNKNOWN
+    callee = resolve(node.func)
+    if not isinstance(callee, Qual):
+        return UNKNOWN
+    if callee.name in _EMPTY_CONTAINERS and not node.args:
+        empty = _EMPTY_CONTAINERS[callee.name]
+        return [] if isinstance(empty, list) else {}
+    if callee.name in _PATHS and len(node.args) == 1 and node.args[0].keyword is None:
+        text = literal_value(node.args[0].value)
+        if isinstance(text, str) and not node.args[0].star:
+            return str(PurePosixPath(text))
+    return UNKNOWN
+
+
 def _all_params(function: cst.FunctionDef | cst.Lambda) -> list[cst.Param]:
     params = function.params
     result = [*params.posonly_params, *params.params]
@@ -1144,6 +1173,8 @@ def _parameter_schema(
             }
         elif param.default is not None:
             default = _enum_default(param.default, resolve)
+            if default is UNKNOWN:
+                default = _call_default(param.default, resolve)
             if default is UNKNOWN:
                 default = default_json(param.default, _constants(scope))
             if default is not UNKNOWN:

@@ -12,9 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from acme_scan._version import __version__
-
-SCHEMA_VERSION: Literal[1] = 1
+from acme_scan._version import SCHEMA_VERSION, __version__
 
 Severity = Literal["error", "warning", "info"]
 ParameterKind = Literal[

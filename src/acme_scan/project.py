@@ -21,11 +21,11 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
-from acme_scan._version import __version__
+from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.discovery import discover, filter_candidates, is_excluded_dir
 from acme_scan.errors import IndexFileError, RootError
 from acme_scan.settings import Settings, load_settings
-from acme_scan.store import SCHEMA_VERSION, dump_raw, load_raw, load_state, write_raw
+from acme_scan.store import dump_raw, load_raw, load_state, write_raw
 from acme_scan.workers import Job, run_jobs, unreadable
 
 if TYPE_CHECKING:
@@ -227,8 +227,9 @@ class Indexer:
     ) -> ProjectScan:
         started = time.perf_counter()
         stats = ScanStats()
+        discovered = discover(self.root, self.settings)  # once: both paths below use it
         if reuse and self._data is None and not self._lazy:
-            unchanged = self._unchanged(stats, write)
+            unchanged = self._unchanged(discovered, stats, write)
             if unchanged is not None:
                 unchanged.stats.seconds = time.perf_counter() - started
                 return unchanged
@@ -253,7 +254,7 @@ class Indexer:
         file_flows: dict[str, list[Json]] = {}
         jobs: list[Job] = []
         changed = False
-        for rel in discover(self.root, self.settings):
+        for rel in discovered:
             old = old_files.get(rel)
             try:
                 stat = os.stat(os.path.join(self.root, rel))
@@ -404,7 +405,9 @@ class Indexer:
         except IndexFileError as exc:
             logger.debug("no state file: %s", exc)
 
-    def _unchanged(self, stats: ScanStats, write: bool) -> ProjectScan | None:
+    def _unchanged(
+        self, discovered: list[str], stats: ScanStats, write: bool
+    ) -> ProjectScan | None:
         """The scan of a project in which nothing changed since the index was written, decided
         from the state file and file stats alone (the index is read only if asked for); None
         when anything may have changed (the full path then decides)."""
@@ -425,7 +428,7 @@ class Indexer:
             if state["index"] != [index.st_size, index.st_mtime_ns]:
                 return None  # rewritten by someone else since
             rels: list[str] = []
-            for rel in discover(self.root, self.settings):
+            for rel in discovered:
                 try:
                     stat = os.stat(os.path.join(self.root, rel))
                 except (FileNotFoundError, NotADirectoryError):

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from acme_scan._version import SCHEMA_VERSION
 from acme_scan.errors import IndexFileError
 
 if TYPE_CHECKING:
     from acme_scan.models import Index
 
-SCHEMA_VERSION = 1
 _RECORD_KEYS = frozenset({"size", "mtime_ns", "hash", "status", "flows", "diagnostics"})
 _TOP_KEYS = frozenset(
     {"schema_version", "scanner_version", "settings_hash", "root", "flows", "diagnostics", "files"}

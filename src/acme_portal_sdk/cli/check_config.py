@@ -53,11 +53,6 @@ def _import_file(config_dir: Path, file_name: str, base_class: type) -> tuple[ob
     return None, f"{path} defines no instance of a {base_class.__name__} subclass"
 
 
-def _check_file(config_dir: Path, file_name: str, base_class: type) -> str | None:
-    """Import one configuration file as the extension does; return the problem, or None."""
-    return _import_file(config_dir, file_name, base_class)[1]
-
-
 def _finder_checks(project: Path, finder: object) -> list[tuple[bool, str]]:
     """For a `PrefectFlowFinder`: its root exists and its index file, if any, is readable."""
     from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder

@@ -36,7 +36,6 @@ from acme_scan.scanner._symbols import (
     FlowDecorator,
     FlowObject,
     FunctionRef,
-    Other,
     Qual,
     Scope,
     Symbol,
@@ -1193,6 +1192,3 @@ def _parameter_schema(
         "required": required,
         "definitions": definitions,
     }
-
-
-__all__ = ["ModuleScan", "Other", "could_define_flows", "scan_source"]

@@ -19,7 +19,8 @@ every target; then write each target, as `PrefectFlowDeployer.deploy_all` does.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -150,20 +151,10 @@ class PrefectDeploymentPromote(DeploymentPromote):
         target_env_vars: Mapping[str, str] | None = None,
     ) -> DeployReport:
         """Promote every flow; `DeploymentsFailedError` at the end when any write failed."""
-        config = self._check(project_name, branch_name, source_env, target_env, flows_to_deploy)
         report = DeployReport()
-        with prefect_client() as (client, settings):
-            session = ServerSession(client, settings)
-            targets = self._targets(
-                session,
-                project_name,
-                branch_name,
-                source_env,
-                target_env,
-                flows_to_deploy,
-                target_env_vars,
-                config,
-            )
+        with self._session_and_targets(
+            project_name, branch_name, source_env, target_env, flows_to_deploy, target_env_vars
+        ) as (session, targets):
             apply_all(session, [info for info, _ in targets], report)
         report.raise_for_failures()
         return report
@@ -178,20 +169,38 @@ class PrefectDeploymentPromote(DeploymentPromote):
         target_env_vars: Mapping[str, str] | None = None,
     ) -> Plan:
         """What `promote_all` would do, without changing anything."""
+        with self._session_and_targets(
+            project_name, branch_name, source_env, target_env, flows_to_deploy, target_env_vars
+        ) as (session, targets):
+            return Plan(tuple(session.plan(info, source=source) for info, source in targets))
+
+    @contextmanager
+    def _session_and_targets(
+        self,
+        project_name: str,
+        branch_name: str,
+        source_env: str,
+        target_env: str,
+        flows_to_deploy: Sequence[str],
+        target_env_vars: Mapping[str, str] | None,
+    ) -> Iterator[tuple[ServerSession, list[tuple[PrefectDeployInfo, str]]]]:
+        """Check the request, open a session, read every source and build every target."""
         config = self._check(project_name, branch_name, source_env, target_env, flows_to_deploy)
         with prefect_client() as (client, settings):
             session = ServerSession(client, settings)
-            targets = self._targets(
+            yield (
                 session,
-                project_name,
-                branch_name,
-                source_env,
-                target_env,
-                flows_to_deploy,
-                target_env_vars,
-                config,
+                self._targets(
+                    session,
+                    project_name,
+                    branch_name,
+                    source_env,
+                    target_env,
+                    flows_to_deploy,
+                    target_env_vars,
+                    config,
+                ),
             )
-            return Plan(tuple(session.plan(info, source=source) for info, source in targets))
 
     def _check(
         self,

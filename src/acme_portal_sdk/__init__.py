@@ -9,11 +9,14 @@ Every error it raises on purpose is an `AcmePortalError` (subclasses in
 `acme_portal_sdk.errors`). Prefect implementations live in `acme_portal_sdk.prefect`, GitHub
 Actions ones in `acme_portal_sdk.github`.
 
-Importing it has one side effect, kept from 1.x: the nearest `.env` file (in the current
-directory or a parent) is loaded into `os.environ`, never overriding a variable that is
-already set. It configures no logging, prints nothing and does not import Prefect.
+Importing it has one side effect, kept from 1.x: the project's own `.env` file (in the
+project root found from the current directory, never a folder above it) is loaded into
+`os.environ`, never overriding a variable that is already set. It configures no logging,
+prints nothing and does not import Prefect.
 """
 
+# First: under `python -m acme_portal_sdk`, it takes the current directory off `sys.path`.
+import acme_scan  # noqa: F401
 from acme_portal_sdk._environment import load_env_file
 from acme_portal_sdk._main import main
 from acme_portal_sdk.deployment_finder import DeploymentDetails, DeploymentFinder

@@ -38,6 +38,10 @@ class InputError(AcmePortalError):
     exit_code: ClassVar[int] = 2
 
 
+class CredentialSourceError(InputError):
+    """The server URL and a credential (API key) come from different sources; nothing was sent."""
+
+
 class DeployConfigError(InputError):
     """The per-flow deploy configuration file is missing, unreadable or invalid."""
 

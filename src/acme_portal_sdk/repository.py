@@ -1,6 +1,7 @@
 """What a project's repository says about the code being deployed: branch, commit, name.
 
-`git` runs with an argument list (never through a shell) in the project's root.
+`git` runs with an argument list (never through a shell) in the project's root, with the
+config keys that would run commands overridden (`acme_scan.gitcmd`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 from acme_portal_sdk.errors import GitError
+from acme_scan.gitcmd import git_command, safe_env
 
 logger = logging.getLogger(__name__)
 
@@ -19,23 +21,23 @@ GIT_TIMEOUT_SECONDS = 30.0
 
 def git(root: Path, *args: str) -> str:
     """Run `git ARGS` in `root`; its stripped stdout, or `GitError` saying what failed."""
-    command = ["git", *args]
+    shown = ["git", *args]
     try:
         result = subprocess.run(
-            command,
-            cwd=root,
+            git_command("git", root, *args),
             capture_output=True,
             text=True,
             check=False,
             timeout=GIT_TIMEOUT_SECONDS,
+            env=safe_env(),
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed (or not on PATH)") from exc
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GitError(f"`{' '.join(command)}` failed in {root}: {exc}") from exc
+        raise GitError(f"`{' '.join(shown)}` failed in {root}: {exc}") from exc
     if result.returncode != 0:
         raise GitError(
-            f"`{' '.join(command)}` failed in {root}: {result.stderr.strip() or result.stdout}"
+            f"`{' '.join(shown)}` failed in {root}: {result.stderr.strip() or result.stdout}"
         )
     return result.stdout.strip()
 

@@ -13,10 +13,34 @@ that only reads an up-to-date index never loads the parser or the models.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import os as _os
+import sys as _sys
 
-from acme_scan._version import __version__
+
+def _protect_sys_path(*packages: str) -> None:
+    """Under `python -m PACKAGE`, take the current directory off the front of `sys.path`.
+
+    `python -m` puts the current directory first, so a scanned project's own `pydantic.py`
+    or `prefect.py` would be imported instead of the real one. This runs before any other
+    import of the package; it only acts when one of `packages` is what `-m` runs.
+    """
+    argv = getattr(_sys, "orig_argv", [])
+    run = any(
+        (arg == "-m" and argv[i + 1 : i + 2] == [package]) or arg == f"-m{package}"
+        for i, arg in enumerate(argv)
+        for package in packages
+    )
+    if run and _sys.path and _sys.path[0] in ("", _os.getcwd()):
+        del _sys.path[0]
+
+
+# `acme_portal_sdk` imports this package first: one guard for both.
+_protect_sys_path(__name__, "acme_portal_sdk")
+
+import importlib  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from acme_scan._version import __version__  # noqa: E402
 
 if TYPE_CHECKING:
     from acme_scan.errors import AcmeScanError, ConfigError, IndexFileError, RootError

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import pathspec
 
+from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -134,15 +134,16 @@ def ignored_folders(root: Path, rel_dirs: Iterable[str], settings: Settings) -> 
 
 def _git_ignored(root: Path, rels: list[str]) -> set[str] | None:
     """The paths git ignores (tracked files never are), or None outside a work tree."""
-    git = shutil.which("git")
+    git = git_executable()
     if git is None or _git_files_root(root) is None:
         return None
     try:
         result = subprocess.run(
-            [git, "-C", str(root), "check-ignore", "-z", "--stdin"],
+            git_command(git, root, "check-ignore", "-z", "--stdin"),
             input="\0".join(rels).encode("utf-8", errors="surrogateescape") + b"\0",
             capture_output=True,
             check=False,
+            env=safe_env(),
             timeout=60,
         )
     except (OSError, subprocess.SubprocessError):
@@ -154,23 +155,25 @@ def _git_ignored(root: Path, rels: list[str]) -> set[str] | None:
 
 def _git_files_root(root: Path) -> Path | None:
     """`root` when git answers for it (inside a work tree, and not itself ignored)."""
-    git = shutil.which("git")
+    git = git_executable()
     if git is None:
         return None
     try:
         inside = subprocess.run(
-            [git, "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            git_command(git, root, "rev-parse", "--is-inside-work-tree"),
             capture_output=True,
             text=True,
             check=False,
+            env=safe_env(),
             timeout=60,
         )
         if inside.returncode != 0 or inside.stdout.strip() != "true":
             return None
         ignored = subprocess.run(
-            [git, "-C", str(root), "check-ignore", "-q", "."],
+            git_command(git, root, "check-ignore", "-q", "."),
             capture_output=True,
             check=False,
+            env=safe_env(),
             timeout=60,
         )
     except (OSError, subprocess.SubprocessError):
@@ -229,17 +232,16 @@ def _inside_root(root: Path, rel: str) -> bool:
 
 
 def _git_files(root: Path) -> list[str] | None:
-    git = shutil.which("git")
+    git = git_executable()
     # Outside a work tree, or when the root itself is ignored by its work tree (say, a .venv
     # inside a checkout: git lists nothing there), the tree is walked instead.
     if git is None or _git_files_root(root) is None:
         return None
     try:
         listing = subprocess.run(
-            [
+            git_command(
                 git,
-                "-C",
-                str(root),
+                root,
                 "-c",
                 "core.quotepath=off",
                 "ls-files",
@@ -249,9 +251,10 @@ def _git_files(root: Path) -> list[str] | None:
                 "--exclude-standard",
                 "--",
                 "*.py",
-            ],
+            ),
             capture_output=True,
             check=False,
+            env=safe_env(),
             timeout=300,
         )
     except (OSError, subprocess.SubprocessError) as exc:

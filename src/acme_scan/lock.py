@@ -19,17 +19,22 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from acme_scan.confined import Folder
 from acme_scan.errors import IndexFileError, IndexLockedError
-from acme_scan.store import make_index_folder
+from acme_scan.store import index_folder, make_index_folder
 
 
 class IndexLock:
     """The writer lock of the index file `index_path` (`acquire`/`release`, or `with`)."""
 
-    def __init__(self, index_path: Path) -> None:
+    def __init__(self, index_path: Path, confined_to: Path | None = None) -> None:
         self.index_path = index_path
         self.path = index_path.with_name(index_path.name + ".lock")
+        #: The root the lock file must stay in (its path came from the repository's settings):
+        #: opened without following links, in a folder reached without following links.
+        self.confined_to = confined_to
         self._fd: int | None = None
+        self._folder: Folder | None = None
 
     @property
     def held(self) -> bool:
@@ -40,9 +45,12 @@ class IndexLock:
         if self._fd is not None:
             return
         try:
-            make_index_folder(self.index_path)
+            if self.confined_to is not None:
+                self._folder = index_folder(self.confined_to, self.index_path)
+            else:
+                make_index_folder(self.index_path)
             while True:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                fd = self._open()
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
@@ -52,16 +60,41 @@ class IndexLock:
                 except BaseException:
                     os.close(fd)
                     raise
-                if _is_at(fd, self.path):
+                if self._is_at(fd):
                     break
                 os.close(fd)  # deleted by its previous owner meanwhile: start over
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
         except OSError as exc:
+            self._close_folder()
             raise IndexFileError(
                 self.path, f"cannot create the lock file: {exc.strerror or exc}"
             ) from exc
+        except BaseException:
+            self._close_folder()
+            raise
         self._fd = fd
+
+    def _open(self) -> int:
+        if self._folder is not None:
+            return self._folder.open_lock(self.path.name)
+        return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    def _is_at(self, fd: int) -> bool:
+        """Whether `fd` is still the file at the lock's path (not deleted or replaced)."""
+        try:
+            if self._folder is not None:
+                current = os.stat(self.path.name, dir_fd=self._folder.fd, follow_symlinks=False)
+            else:
+                current = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        return os.path.samestat(os.fstat(fd), current)
+
+    def _close_folder(self) -> None:
+        folder, self._folder = self._folder, None
+        if folder is not None:
+            folder.close()
 
     def release(self) -> None:
         """Give the lock up (deleting the lock file while still holding it)."""
@@ -69,9 +102,13 @@ class IndexLock:
         if fd is None:
             return
         with contextlib.suppress(OSError):
-            if _is_at(fd, self.path):
-                os.unlink(self.path)
+            if self._is_at(fd):
+                if self._folder is not None:
+                    self._folder.unlink(self.path.name)
+                else:
+                    os.unlink(self.path)
         os.close(fd)
+        self._close_folder()
 
     def __enter__(self) -> IndexLock:
         self.acquire()
@@ -84,13 +121,6 @@ class IndexLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
-
-
-def _is_at(fd: int, path: Path) -> bool:
-    try:
-        return os.path.samestat(os.fstat(fd), os.stat(path))
-    except FileNotFoundError:
-        return False
 
 
 def _read_pid(fd: int) -> int | None:

@@ -173,12 +173,23 @@ class Indexer:
         self.root = root_path.resolve()
         self.settings = settings if settings is not None else load_settings(self.root)
         self.index_path = index_path if index_path is not None else self.root / self.settings.index
+        #: The root the index, its state and lock are confined to: set when their path comes
+        #: from the repository's settings, None when the caller chose it (`-o FILE`).
+        self.confined_to: Path | None = self.root if index_path is None else None
         self.workers = workers
         self._records: dict[str, Json] = {}
         self._file_flows: dict[str, list[Json]] = {}
         self._data: Json | None = None
         self._lazy = False  # the last scan found nothing changed and read no index
         self._lazy_write = False
+
+    def with_settings(self, settings: Settings) -> Indexer:
+        """A new, empty Indexer of the same root, index file (and its confinement), workers."""
+        indexer = Indexer(
+            self.root, index_path=self.index_path, settings=settings, workers=self.workers
+        )
+        indexer.confined_to = self.confined_to
+        return indexer
 
     @property
     def state_path(self) -> Path | None:
@@ -196,7 +207,7 @@ class Indexer:
             return
         self._lazy = False
         try:
-            data = load_raw(self.index_path)
+            data = load_raw(self.index_path, self.confined_to)
         except IndexFileError as exc:  # damaged since the state was written: rebuild
             logger.warning("%s", exc)
             self.scan(reuse=False, write=self._lazy_write)
@@ -239,7 +250,7 @@ class Indexer:
             previous, index_mtime = self.data, time.time_ns()
         elif reuse:
             previous, index_mtime = _previous_index(
-                self.index_path, self.root, self.settings, stats
+                self.index_path, self.root, self.settings, stats, self.confined_to
             )
         else:
             previous, index_mtime = None, 0
@@ -307,7 +318,7 @@ class Indexer:
             data = build_index(self.root, self.settings, records, file_flows, rels)
         written = False
         if write and (data is not previous or stats.index_problem is not None):
-            written = write_raw(dump_raw(data), self.index_path)
+            written = write_raw(dump_raw(data), self.index_path, self.confined_to)
         self._records, self._file_flows, self._data = records, file_flows, data
         if write:
             self._write_state()
@@ -369,7 +380,7 @@ class Indexer:
         if data != self.data:
             self._data = data
             if write:
-                result.written = write_raw(dump_raw(data), self.index_path)
+                result.written = write_raw(dump_raw(data), self.index_path, self.confined_to)
                 self._write_state()
         return result
 
@@ -401,7 +412,7 @@ class Indexer:
             },
         }
         try:
-            write_raw(dump_raw(state), self.state_path)
+            write_raw(dump_raw(state), self.state_path, self.confined_to)
         except IndexFileError as exc:
             logger.debug("no state file: %s", exc)
 
@@ -413,7 +424,7 @@ class Indexer:
         when anything may have changed (the full path then decides)."""
         if self.state_path is None:
             return None
-        state = load_state(self.state_path)
+        state = load_state(self.state_path, self.confined_to)
         if (
             state is None
             or state.get("scanner_version") != __version__
@@ -506,7 +517,7 @@ def build_index(
 
 
 def _previous_index(
-    path: Path, root: Path, settings: Settings, stats: ScanStats
+    path: Path, root: Path, settings: Settings, stats: ScanStats, confined_to: Path | None
 ) -> tuple[Json | None, int]:
     try:
         index_stat = path.stat()
@@ -516,7 +527,7 @@ def _previous_index(
         return None, 0  # `-o /dev/null` and the like: nothing to reuse
     index_mtime = index_stat.st_mtime_ns
     try:
-        data = load_raw(path)
+        data = load_raw(path, confined_to)
     except IndexFileError as exc:
         stats.index_problem = str(exc)
         logger.warning("%s", exc)

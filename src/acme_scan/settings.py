@@ -10,7 +10,9 @@ from typing import Any
 
 import orjson
 
+from acme_scan.confined import relative_setting
 from acme_scan.errors import ConfigError
+from acme_scan.text import shown
 
 DEFAULT_INDEX = ".acme_scan/index.json"
 
@@ -24,7 +26,8 @@ class Settings:
     - `respect_gitignore`: honour `.gitignore` files (git's own view inside a work tree).
     - `prefilter`: skip parsing files that cannot reference Prefect (see
       `acme_scan.scanner.could_define_flows`); turning it off parses every file.
-    - `index`: where the index file lives, relative to the root.
+    - `index`: where the index file lives, relative to the root (and inside it: see
+      `acme_scan.confined`).
     """
 
     include: tuple[str, ...] = ()
@@ -96,5 +99,8 @@ def settings_from_mapping(section: dict[str, Any], where: Path) -> Settings:
         else:
             if not isinstance(value, str) or not value:
                 raise ConfigError(where, f"{key!r} must be a non-empty string")
+            problem = relative_setting(value)
+            if problem is not None:
+                raise ConfigError(where, f"{key!r} {problem}: {shown(value)}")
             values[attribute] = value
     return Settings(**values, extra=extra)

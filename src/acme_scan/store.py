@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from acme_scan._version import SCHEMA_VERSION
+from acme_scan.confined import Folder, OutsideRootError, read_confined
 from acme_scan.errors import IndexFileError
 
 if TYPE_CHECKING:
@@ -39,9 +40,9 @@ def dump_index(index: Index) -> bytes:
     return dump_raw(index.model_dump(mode="json"))
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, root: Path | None = None) -> bytes:
     try:
-        return path.read_bytes()
+        return path.read_bytes() if root is None else read_confined(root, path)
     except FileNotFoundError as exc:
         raise IndexFileError(path, "no index file (run `acme-scan scan` to create it)") from exc
     except OSError as exc:
@@ -87,24 +88,25 @@ def parse_index(raw: bytes, path: Path) -> Index:
         ) from exc
 
 
-def load_raw(path: Path) -> dict[str, Any]:
+def load_raw(path: Path, root: Path | None = None) -> dict[str, Any]:
     """Read an index file as JSON data, checking what incremental re-indexing relies on.
 
     Every file record must have its fields with the right types, and the flows listed for
-    each file must be exactly the flows the index holds for that path, in order.
+    each file must be exactly the flows the index holds for that path, in order. With
+    `root`, the path is the repository's choice and is read only inside it (`confined`).
     """
-    data = _decode(_read(path), path)
+    data = _decode(_read(path, root), path)
     problem = _structure_problem(data)
     if problem is not None:
         raise IndexFileError(path, f"the index is invalid: {problem}; it will be rebuilt")
     return data
 
 
-def load_state(path: Path) -> dict[str, Any] | None:
+def load_state(path: Path, root: Path | None = None) -> dict[str, Any] | None:
     """The index's state file (see `Indexer`), or None when it is missing or unusable."""
     try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
+        data = orjson.loads(_read(path, root))
+    except (IndexFileError, orjson.JSONDecodeError):
         return None
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
         return None
@@ -248,6 +250,9 @@ def _umask() -> int:
     return mask
 
 
+_GITIGNORE = b"# created by acme-scan\n*\n"
+
+
 def make_index_folder(path: Path) -> None:
     """Create the folder of the index file `path` when missing (OSError if it cannot be).
 
@@ -258,14 +263,37 @@ def make_index_folder(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.parent.name == ".acme_scan":
         with contextlib.suppress(OSError):
-            (path.parent / ".gitignore").write_text("# created by acme-scan\n*\n")
+            (path.parent / ".gitignore").write_bytes(_GITIGNORE)
 
 
-def write_raw(data: bytes, path: Path) -> bool:
-    """Write index bytes to `path` (atomically, only when they change). True if written."""
+def index_folder(root: Path, path: Path) -> Folder:
+    """The folder of the repository-chosen index file `path`, opened (created) inside `root`.
+
+    `OutsideRootError` when it leaves the root or a link is on the way; a new `.acme_scan/`
+    folder ignores itself.
+    """
+    folder = Folder(root, path, create=True)
+    if folder.created and path.parent.name == ".acme_scan":
+        with contextlib.suppress(OSError):
+            folder.write_new(".gitignore", _GITIGNORE)
+    return folder
+
+
+def write_raw(data: bytes, path: Path, root: Path | None = None) -> bool:
+    """Write index bytes to `path` (atomically, only when they change). True if written.
+
+    Without `root`, `path` is the user's choice (`-o FILE`): a link is followed and a device
+    or FIFO is written to. With `root`, `path` is the repository's choice (its settings) and
+    is written only as a regular file inside `root`, never through a link (`confined`).
+    """
     try:
-        make_index_folder(path)
-        return write_bytes_atomic(path, data)
+        if root is None:
+            make_index_folder(path)
+            return write_bytes_atomic(path, data)
+        with index_folder(root, path) as folder:
+            return folder.write_atomic(data)
+    except OutsideRootError:
+        raise
     except OSError as exc:
         raise IndexFileError(path, f"cannot write the index: {exc.strerror or exc}") from exc
 

@@ -178,7 +178,7 @@ class Watcher:
             raise RuntimeError("a Watcher starts once")
         indexer = Indexer(self._root_arg, index_path=self._index_arg, workers=self.workers)
         self._indexer = indexer
-        lock = IndexLock(indexer.index_path)
+        lock = IndexLock(indexer.index_path, indexer.confined_to)
         lock.acquire()
         self._lock = lock
         self._root_str = str(indexer.root)
@@ -429,9 +429,7 @@ class Watcher:
                 current.index_path,
             )
         logger.info("the scan settings changed; rescanning")
-        self._indexer = Indexer(
-            current.root, index_path=current.index_path, settings=settings, workers=self.workers
-        )
+        self._indexer = current.with_settings(settings)
         return True
 
     def _schedule_reconcile(self) -> None:
@@ -445,7 +443,7 @@ class Watcher:
         if not written and (key is None or key != self._index_key):
             data = self.indexer.data
             assert data is not None
-            if write_raw(dump_raw(data), self.index_path):
+            if write_raw(dump_raw(data), self.index_path, self.indexer.confined_to):
                 logger.info("the index file was replaced or deleted by another process: rewrote it")
             key = _file_key(self.index_path)
         self._index_key = key

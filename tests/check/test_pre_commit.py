@@ -36,7 +36,7 @@ def test_the_manifest_is_valid() -> None:
     found = hooks()
     assert set(found) == {"acme-scan-check", "acme-scan-index"}
     check, index = found["acme-scan-check"], found["acme-scan-index"]
-    assert (check["entry"], check["language"]) == ("acme-scan check", "python")
+    assert (check["entry"], check["language"]) == ("acme-scan check --", "python")
     assert check["pass_filenames"] is True
     assert index["pass_filenames"] is False
     assert check["require_serial"] is True
@@ -95,7 +95,7 @@ def repository(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     local = {
         "id": hook["id"],
         "name": hook["name"],
-        "entry": f"{acme_scan} check",
+        "entry": hook["entry"].replace("acme-scan", str(acme_scan), 1),
         "language": "system",
         "types_or": hook["types_or"],
         "files": hook["files"],
@@ -163,3 +163,22 @@ def test_pre_commit_refuses_a_duplicate_flow_name(repository: tuple[Path, dict[s
     # The hook updated the (ignored) index and modified no tracked file.
     assert (repo / ".acme_scan" / "index.json").is_file()
     assert _run(repo, env, "git", "status", "--porcelain").stdout == ""
+
+
+BAD_DECORATOR = "from prefect import flow\n\n@flow('x')\ndef f(): ...\n"
+
+
+@pytest.mark.parametrize("name", ["-dash.py", "--root=foo.py"])
+def test_staged_names_that_look_like_options_are_checked_as_files(
+    repository: tuple[Path, dict[str, str]], name: str
+) -> None:
+    """The entry ends with `--`: pre-commit's file names can never become options (a
+    `--root=foo.py` next to a clean folder `foo.py/` must not make the hook check that
+    folder instead)."""
+    repo, env = repository
+    clean = "from prefect import flow\n\n@flow\ndef ok(): ...\n"
+    code, output = _commit(repo, env, {"foo.py/clean.py": clean, name: BAD_DECORATOR}, "bad")
+    assert code != 0, output
+    assert f"{name}:3:1: AS101 [error]" in output
+    assert "usage" not in output
+    assert _run(repo, env, "git", "rev-list", "--all", "--count").stdout.strip() == "0"

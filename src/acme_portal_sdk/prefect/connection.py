@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from acme_portal_sdk._environment import check_credential_sources
 from acme_portal_sdk.errors import (
     API_URL_SETTING,
     AcmePortalError,
@@ -69,6 +70,17 @@ def current_settings() -> ServerSettings:
     api_url = settings.api.url
     if not api_url:
         raise ServerNotConfiguredError()
+    check_credential_sources(
+        API_URL_SETTING,
+        [
+            name
+            for name, value in (
+                ("PREFECT_API_KEY", settings.api.key),
+                ("PREFECT_API_AUTH_STRING", settings.api.auth_string),
+            )
+            if value
+        ],
+    )
     return ServerSettings(
         api_url=str(api_url),
         ui_url=str(settings.ui_url) if settings.ui_url else None,

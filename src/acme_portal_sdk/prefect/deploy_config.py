@@ -38,6 +38,7 @@ import yaml
 from acme_portal_sdk.errors import DeployConfigError
 from acme_portal_sdk.prefect.naming import to_flow_name
 from acme_scan.check.deploy_config import ALLOWED_KEYS, IGNORED_KEYS, TRIGGER_TYPES
+from acme_scan.confined import OutsideRootError, read_confined, relative_setting
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,11 @@ def default_config_path(root: Path) -> tuple[Path, bool]:
     except AcmeScanError:
         configured = None
     if isinstance(configured, str) and configured:
+        problem = relative_setting(configured)
+        if problem is not None:
+            raise DeployConfigError(
+                root / "pyproject.toml", [f"[tool.acme-scan] 'deploy-config' {problem}"]
+            )
         return root / configured, True
     return root / DEFAULT_CONFIG_PATH, False
 
@@ -250,15 +256,25 @@ def parse_deploy_config(text: str, path: Path | None = None) -> DeployConfig:
     return DeployConfig(entries=entries, path=path)
 
 
-def load_deploy_config(path: Path | None, *, required: bool = False) -> DeployConfig:
+def load_deploy_config(
+    path: Path | None, *, required: bool = False, confined_to: Path | None = None
+) -> DeployConfig:
     """Load the deploy configuration at `path` (None: no configuration).
 
-    A missing file is an error only when `required` (it was named explicitly).
+    A missing file is an error only when `required` (it was named explicitly). With
+    `confined_to` (the path came from the repository, not the command line), the file is
+    read only inside that root, never through a link (`acme_scan.confined`). A file the
+    user named outside the project is validated, but its values are never shown.
     """
     if path is None:
         return DeployConfig()
     try:
-        text = path.read_text(encoding="utf-8")
+        if confined_to is not None:
+            text = read_confined(confined_to, path).decode("utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+    except OutsideRootError as exc:
+        raise DeployConfigError(path, [str(exc)]) from exc
     except FileNotFoundError as exc:
         if required:
             raise DeployConfigError(path, ["the file does not exist"]) from exc

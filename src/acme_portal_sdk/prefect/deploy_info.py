@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acme_portal_sdk.errors import (
+    DeployConfigError,
     DeploymentValidationError,
     FlowNotFoundError,
     InvalidNameError,
@@ -39,6 +40,7 @@ from acme_portal_sdk.prefect.naming import (
     name_problems,
     to_flow_name,
 )
+from acme_scan.confined import is_inside
 
 if TYPE_CHECKING:
     from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder
@@ -240,10 +242,24 @@ class PrefectDeployInfoPrep(DeployInfoPrep):
 
     def load_config(self) -> DeployConfig:
         """Load (and validate) the deploy configuration."""
+        root = self.root_dir.absolute()
         if self.static_flow_deploy_config is not None:
-            return load_deploy_config(Path(self.static_flow_deploy_config), required=True)
-        path, explicit = default_config_path(self.root_dir.absolute())
-        return load_deploy_config(path, required=explicit)
+            path = Path(self.static_flow_deploy_config)
+            try:
+                return load_deploy_config(path, required=True)
+            except DeployConfigError as exc:
+                if is_inside(root, path) or not path.is_file():
+                    raise
+                # Never echo values of a file outside the project (it may be anything).
+                raise DeployConfigError(
+                    path,
+                    [
+                        f"{len(exc.problems)} problem(s); values of a file outside the project "
+                        f"{root} are not shown: run `acme-scan check` in its own project"
+                    ],
+                ) from None
+        path, explicit = default_config_path(root)
+        return load_deploy_config(path, required=explicit, confined_to=root)
 
     def all_flow_names(self) -> list[str]:
         """The `FlowDetails.name` of every deployable flow of the project, in index order."""

@@ -8,11 +8,11 @@ Python files tells which of them used to define the name, so that commit is the 
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.models import Flow
 from acme_scan.scanner import scan_source
 
@@ -25,16 +25,17 @@ def committed_flows(root: Path, paths: Sequence[str]) -> list[Flow]:
     Empty outside a git work tree, without a `HEAD` commit, or when git fails: this only
     widens which findings are reported, so failing quietly is safe.
     """
-    git = shutil.which("git")
+    git = git_executable()
     wanted = [path for path in paths if path.endswith(".py")]
     if git is None or not wanted:
         return []
     try:
         prefix = subprocess.run(
-            [git, "-C", str(root), "rev-parse", "--show-prefix"],
+            git_command(git, root, "rev-parse", "--show-prefix"),
             capture_output=True,
             text=True,
             check=False,
+            env=safe_env(),
             timeout=60,
         )
         if prefix.returncode != 0:
@@ -42,10 +43,11 @@ def committed_flows(root: Path, paths: Sequence[str]) -> list[Flow]:
         base = prefix.stdout.strip()
         request = "".join(f"HEAD:{base}{path}\n" for path in wanted).encode()
         batch = subprocess.run(
-            [git, "-C", str(root), "cat-file", "--batch"],
+            git_command(git, root, "cat-file", "--batch"),
             input=request,
             capture_output=True,
             check=False,
+            env=safe_env(),
             timeout=120,
         )
     except (OSError, subprocess.SubprocessError) as exc:

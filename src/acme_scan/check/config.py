@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from acme_scan.check.rules import RULES, RULES_BY_CODE, matching
+from acme_scan.confined import relative_setting
 from acme_scan.errors import AcmeScanError, ConfigError
 from acme_scan.models import Severity
 from acme_scan.settings import Settings
+from acme_scan.text import shown
 
 DEFAULT_DEPLOY_CONFIG = ".acme_portal_sdk/static_flow_deploy_config.yaml"
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -73,6 +75,9 @@ def check_config(
     deploy_config = extra.get("deploy-config", DEFAULT_DEPLOY_CONFIG)
     if not isinstance(deploy_config, str) or not deploy_config:
         raise ConfigError(where, "'deploy-config' must be a non-empty string (a path)")
+    problem = relative_setting(deploy_config)
+    if problem is not None:
+        raise ConfigError(where, f"'deploy-config' {problem}: {shown(deploy_config)}")
     return CheckConfig(
         enabled=frozenset(enabled),
         severity=_severities(extra.get("severity", {}), where),

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from acme_scan.text import shown
+
 ALIASES = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 )
@@ -69,7 +71,7 @@ def cron_problem(expression: str) -> str | None:
     if text.lower() in ALIASES:
         return None
     if text.startswith("@"):
-        return f"unknown alias {text!r} (known: {', '.join(sorted(ALIASES))})"
+        return f"unknown alias {shown(text)} (known: {', '.join(sorted(ALIASES))})"
     parts = text.split()
     if len(parts) != len(_FIELDS):
         return f"{len(parts)} fields, expected 5 (minute hour day-of-month month day-of-week)"
@@ -89,7 +91,7 @@ def _check_field(text: str, spec: _Field, index: int) -> None:
     nth = plain = False
     for item in text.split(","):
         if not item:
-            raise _Invalid(f"{spec.name}: empty item in list {text!r}")
+            raise _Invalid(f"{spec.name}: empty item in list {shown(text)}")
         if index == _DAY_OF_WEEK and _nth_weekday(item, spec):
             nth = True
             continue
@@ -98,7 +100,7 @@ def _check_field(text: str, spec: _Field, index: int) -> None:
         _check_item(item, spec)
         plain = True
     if nth and plain:
-        raise _Invalid(f"{spec.name}: `#`/`L` days cannot be mixed with plain days ({text!r})")
+        raise _Invalid(f"{spec.name}: `#`/`L` days cannot be mixed with plain days ({shown(text)})")
 
 
 def _nth_weekday(item: str, spec: _Field) -> bool:
@@ -108,7 +110,7 @@ def _nth_weekday(item: str, spec: _Field) -> bool:
         day, _, nth = lowered.partition("#")
         _value(day, spec, item)
         if not _DIGITS.fullmatch(nth) or not 1 <= int(nth) <= 5:
-            raise _Invalid(f"{spec.name}: in {item!r}, the occurrence after `#` must be 1-5")
+            raise _Invalid(f"{spec.name}: in {shown(item)}, the occurrence after `#` must be 1-5")
         return True
     if lowered.startswith("l") and len(lowered) > 1 and _DIGITS.fullmatch(lowered[1:]):
         _value(lowered[1:], spec, item)
@@ -120,9 +122,9 @@ def _check_item(item: str, spec: _Field) -> None:
     base, slash, step = item.partition("/")
     if slash:
         if not _DIGITS.fullmatch(step):
-            raise _Invalid(f"{spec.name}: step {step!r} in {item!r} is not a number")
+            raise _Invalid(f"{spec.name}: step {shown(step)} in {shown(item)} is not a number")
         if int(step) < 1:
-            raise _Invalid(f"{spec.name}: step in {item!r} must be at least 1")
+            raise _Invalid(f"{spec.name}: step in {shown(item)} must be at least 1")
     if base == "*":
         return
     low, dash, high = base.partition("-")
@@ -144,4 +146,4 @@ def _value(text: str, spec: _Field, item: str) -> int:
 
 
 def _shown(text: str, item: str) -> str:
-    return repr(text) if text == item else f"{text!r} in {item!r}"
+    return shown(text) if text == item else f"{shown(text)} in {shown(item)}"

@@ -20,6 +20,7 @@ from acme_scan.check.cron import cron_problem
 from acme_scan.check.finding import Finding, Location
 from acme_scan.check.rules import Rule
 from acme_scan.models import Flow
+from acme_scan.text import shown
 
 #: The keys of one flow's entry (acme-portal-sdk's deploy configuration format; the SDK's
 #: deploy step imports these).
@@ -160,7 +161,7 @@ def _pairs(
         if previous.value == key:
             what = f"{where}{key} is given twice"
         else:
-            what = f"{where}{key} names the same flow as {previous.value!r}"
+            what = f"{where}{key} names the same flow as {shown(previous.value)}"
         context.report(
             rules.CONFIG_DUPLICATE_ENTRY,
             key_node,
@@ -195,18 +196,18 @@ def _unknown_flow(
         context.report(
             rules.CONFIG_UNKNOWN_FLOW,
             key_node,
-            f"flow {name!r} ({flow.path}:{flow.line}) cannot be deployed: it is not loadable "
+            f"flow {shown(name)} ({flow.path}:{flow.line}) cannot be deployed: it is not loadable "
             "from an entrypoint (see AS105)",
             Location(flow.path, flow.line, flow.column),
         )
         return
-    message = f"no flow named {name!r} in the project"
+    message = f"no flow named {shown(name)} in the project"
     known = sorted({flow.name for group in by_name.values() for flow in group if flow.name})
     close = difflib.get_close_matches(name, known, n=1) or difflib.get_close_matches(
         normalise(name), [normalise(k) for k in known], n=1
     )
     if close:
-        message += f"; did you mean {close[0]!r}?"
+        message += f"; did you mean {shown(close[0])}?"
     if dynamic:
         message += f" ({dynamic} flows have names unknown statically, see AS104)"
     before = list(context.history(normalise(name))) if context.history is not None else []
@@ -255,11 +256,11 @@ def _check_entry(context: _Context, name: str, node: yaml.Node, flow: Flow | Non
         check = _VALUE_CHECKS.get(key)
         if check is None:
             close = difflib.get_close_matches(key, ALLOWED_KEYS, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = f"did you mean {shown(close[0])}? " if close else ""
             context.report(
                 rules.CONFIG_UNKNOWN_KEY,
                 key_node,
-                f"{name}: unknown key {key!r}; {hint}allowed: {', '.join(ALLOWED_KEYS)}",
+                f"{name}: unknown key {shown(key)}; {hint}allowed: {', '.join(ALLOWED_KEYS)}",
             )
             continue
         check(context, f"{name}.{key}", value_node, flow)
@@ -304,7 +305,7 @@ def _cron(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> 
     problem = cron_problem(value)
     if problem is not None:
         context.report(
-            rules.CONFIG_INVALID_CRON, node, f"{where}: invalid cron {value!r}: {problem}"
+            rules.CONFIG_INVALID_CRON, node, f"{where}: invalid cron {shown(value)}: {problem}"
         )
 
 
@@ -349,8 +350,8 @@ def _parameters(context: _Context, where: str, node: yaml.Node, flow: Flow | Non
             context.report(
                 rules.CONFIG_UNKNOWN_PARAMETER,
                 key_node,
-                f"{where}: flow {flow.name!r} ({flow.path}:{flow.line}) has no parameter "
-                f"{key!r} (parameters: {known})",
+                f"{where}: flow {shown(flow.name)} ({flow.path}:{flow.line}) has no parameter "
+                f"{shown(key)} (parameters: {known})",
                 Location(flow.path, flow.line, flow.column),
             )
 
@@ -369,7 +370,7 @@ def _triggers(context: _Context, where: str, node: yaml.Node, flow: Flow | None)
             context.report(
                 rules.CONFIG_WRONG_TYPE,
                 key_node,
-                f"{where}: unknown trigger type {key_node.value!r} (known: "
+                f"{where}: unknown trigger type {shown(key_node.value)} (known: "
                 f"{', '.join(TRIGGER_TYPES)})",
             )
         elif not _null(value_node) and not isinstance(context.value(value_node), dict):
@@ -394,16 +395,16 @@ def _kind(value: object) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, int):
-        return f"an integer ({value})"
+        return f"an integer ({shown(value)})"
     if isinstance(value, float):
-        return f"a number ({value})"
+        return f"a number ({shown(value)})"
     if isinstance(value, str):
-        return f"a string ({value!r})"
+        return f"a string ({shown(value)})"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"a {type(value).__name__} ({value})"
+    return f"a {type(value).__name__} ({shown(value)})"
 
 
 def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> Finding:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Sequence
@@ -23,7 +22,9 @@ from acme_scan.check.deploy_config import check_deploy_config, normalise
 from acme_scan.check.finding import Finding, Location
 from acme_scan.check.flows import check_flows
 from acme_scan.check.suppression import apply_suppressions
+from acme_scan.confined import OutsideRootError, is_inside, read_confined
 from acme_scan.errors import AcmeScanError, ConfigError, RootError
+from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.models import Index
 from acme_scan.project import scan_project
 from acme_scan.settings import load_settings
@@ -147,6 +148,11 @@ def _deploy_config(root: Path, config: CheckConfig) -> str | None:
     if not any(code.startswith("AS3") for code in config.enabled):
         return None
     path = root / config.deploy_config
+    if not is_inside(root, path):
+        raise OutsideRootError(
+            path,
+            "'deploy-config' leads out of the project root through a link: refusing to read it",
+        )
     if path.is_file():
         return Path(os.path.relpath(path, root)).as_posix()
     if config.deploy_config_explicit:
@@ -160,7 +166,7 @@ def _deploy_config_findings(
     root: Path, rel: str, index: Index, config: CheckConfig, selected: list[str] | None
 ) -> list[Finding]:
     try:
-        data = (root / rel).read_bytes()
+        data = read_confined(root, root / rel)
     except OSError as exc:
         return [
             Finding(
@@ -218,21 +224,24 @@ def _write_index(root: Path, data: bytes, path: Path) -> bool:
         logger.info("not writing %s: git tracks it (use `acme-scan scan` to refresh it)", path)
         return False
     try:
-        return write_raw(data, path)
+        return write_raw(data, path, root)
+    except OutsideRootError:
+        raise
     except AcmeScanError as exc:  # a read-only checkout still gets checked
         logger.warning("%s", exc)
         return False
 
 
 def _tracked(root: Path, path: Path) -> bool:
-    git = shutil.which("git")
+    git = git_executable()
     if git is None:
         return False
     try:
         result = subprocess.run(
-            [git, "-C", str(root), "ls-files", "--", str(path)],
+            git_command(git, root, "ls-files", "--", str(path)),
             capture_output=True,
             check=False,
+            env=safe_env(),
             timeout=60,
         )
     except (OSError, subprocess.SubprocessError):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from acme_scan import scan_project, scan_source
-from acme_scan.scanner import _positions, could_define_flows
-from acme_scan.scanner import core as scanner_core
+from acme_scan.scanner import _parse as scanner_parse
+from acme_scan.scanner import could_define_flows
 from benchmarks.generate import generate
 from tests.conftest import FIXTURES
 
@@ -81,17 +82,22 @@ POSITION_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(POSITION_CASES))
-def test_ast_positions_equal_libcst_positions(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_libcst_fallback_scans_exactly_like_cpython(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The LibCST path (lowered to `ast`) gives the same scan as CPython's parser."""
     source = textwrap.dedent(POSITION_CASES[case]).encode()
     fast = scan_source(source, "m.py")
     assert fast.flows or fast.diagnostics
-    monkeypatch.setattr(
-        scanner_core, "positions_for", lambda module, tree, text: _positions._CstPositions(module)
-    )
+
+    def rejected(text: str, filename: str) -> ast.Module:
+        raise SyntaxError("invalid syntax")
+
+    monkeypatch.setattr(scanner_parse, "_cpython_parse", rejected)
     assert scan_source(source, "m.py") == fast
 
 
-def test_newer_syntax_falls_back_to_libcst_positions() -> None:
+def test_newer_syntax_positions() -> None:
     source = b"from prefect import flow\ntype Alias = int\n\n@flow\ndef f[T](x: T): ...\n"
     result = scan_source(source, "m.py")
     assert [(f.name, f.line, f.decorator_line, f.end_line) for f in result.flows] == [

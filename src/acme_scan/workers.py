@@ -68,24 +68,24 @@ def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
     digest = file_digest(data)
     if job.old_hash == digest:
         return Outcome(job.rel, len(data), stat.st_mtime_ns, None)
-    from acme_scan.scanner import scan_source  # the parser is loaded only when needed
+    from acme_scan.scanner import scan_data  # the scanner is loaded only when needed
 
     try:
-        result = scan_source(data, job.rel, prefilter=prefilter)
+        result = scan_data(data, job.rel, prefilter=prefilter)
     except Exception as exc:  # a bug in the scanner must not cost the rest of the project
         logger.exception("internal error while scanning %s", job.rel)
         message = f"acme-scan failed on this file ({type(exc).__name__}: {exc}); please report it"
         record = _record(len(data), stat.st_mtime_ns, digest, "failed", [], [])
         record["diagnostics"] = [_diagnostic(job.rel, codes.INTERNAL, message)]
         return Outcome(job.rel, len(data), stat.st_mtime_ns, record)
-    flows = tuple(flow.model_dump(mode="json") for flow in result.flows)
+    flows = tuple(result["flows"])
     record = _record(
         len(data),
         stat.st_mtime_ns,
         digest,
-        result.status,
-        [flow.id for flow in result.flows],
-        [d.model_dump(mode="json") for d in result.diagnostics],
+        result["status"],
+        [flow["id"] for flow in flows],
+        result["diagnostics"],
     )
     return Outcome(job.rel, len(data), stat.st_mtime_ns, record, flows)
 

@@ -1904,21 +1904,22 @@ def test_walrus_rebinding_shadows_flow() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="CPython NFKC-normalises identifiers (PEP 3131): `from \uff50refect import "
-    "\uff46low` is Prefect's flow; the prefilter skips the file and the resolver compares raw "
-    "names",
+    reason="CPython NFKC-normalises identifiers (PEP 3131): `from \uff50refect import flow` "
+    "is Prefect's flow; the byte prefilter looks for `prefect` and skips the file",
 )
-@pytest.mark.parametrize(
-    "source",
-    [
-        "from \uff50refect import flow\n@flow\ndef f(): ...\n",
-        "from prefect import flow\n@\uff46low\ndef f(): ...\n",
-    ],
-)
-def test_nfkc_normalised_identifiers(source: str) -> None:
+def test_nfkc_normalised_module_name_is_skipped_by_the_prefilter() -> None:
+    source = "from \uff50refect import flow\n@flow\ndef f(): ...\n"
     compile(source, PATH, "exec")
     flow = the_flow(scan_source(source.encode(), PATH))
     assert flow.qualname == "f"
+
+
+def test_nfkc_normalised_identifiers_resolve_like_python() -> None:
+    # CPython's parser normalises `\uff46low` to `flow` (PEP 3131), so it is Prefect's flow.
+    source = "from prefect import flow\n@\uff46low\ndef f(): ...\n"
+    compile(source, PATH, "exec")
+    flow = the_flow(scan_source(source.encode(), PATH))
+    assert (flow.qualname, flow.name) == ("f", "f")
 
 
 COMPILE_TIME_ERRORS = {

@@ -1,5 +1,9 @@
-"""The pure scanning core (no I/O): `scan_source(bytes, path) -> ModuleScan`."""
+"""The pure scanning core (no I/O): `scan_source(bytes, path) -> ModuleScan`.
 
-from acme_scan.scanner.core import could_define_flows, scan_source
+`engine` is the one analysis (parse, bindings, scopes, constants, positions, diagnostics);
+each framework is one recogniser module over it (`prefect`).
+"""
 
-__all__ = ["could_define_flows", "scan_source"]
+from acme_scan.scanner.core import could_define_flows, scan_data, scan_source
+
+__all__ = ["could_define_flows", "scan_data", "scan_source"]

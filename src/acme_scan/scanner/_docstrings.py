@@ -7,33 +7,22 @@ uses, so a statically computed parameter schema carries the same descriptions.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
-
-import libcst as cst
 
 _SECTION = re.compile(r"^(?P<type>[\w][\s\w-]*):(\s+(?P<title>[^\s].*))?\s*$", re.IGNORECASE)
 _PARAMETER_SECTIONS = frozenset({"args", "arguments", "params", "parameters"})
 
 
-def function_docstring(node: cst.FunctionDef) -> str | None:
+def function_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     """The cleaned docstring of `node` as `inspect.getdoc` returns it, or None."""
-    body = node.body
-    if isinstance(body, cst.SimpleStatementSuite):
-        statements: tuple[cst.BaseSmallStatement, ...] = tuple(body.body)
-    else:
-        if not body.body:
-            return None
-        first = body.body[0]
-        if not isinstance(first, cst.SimpleStatementLine):
-            return None
-        statements = tuple(first.body)
-    if not statements or not isinstance(statements[0], cst.Expr):
+    if not node.body:
         return None
-    value = statements[0].value
-    if not isinstance(value, cst.SimpleString | cst.ConcatenatedString):
+    first = node.body[0]
+    if not isinstance(first, ast.Expr) or not isinstance(first.value, ast.Constant):
         return None
-    text = value.evaluated_value
+    text = first.value.value
     if not isinstance(text, str):
         return None
     return inspect.cleandoc(text)

@@ -1,7 +1,8 @@
-"""Evaluate literal expressions of a LibCST tree without running any code.
+"""Evaluate literal expressions of an `ast` tree without running any code.
 
 Only what `ast.literal_eval` would accept (plus names that resolve to module constants, string
 concatenation and f-strings made of constants) gives a value; everything else is `UNKNOWN`.
+Chains a user can make arbitrarily long (`"a" + "b" + ...`) are evaluated iteratively.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ import ast
 import math
 from collections.abc import Callable
 from typing import Any, Final
-
-import libcst as cst
 
 
 class _Unknown:
@@ -30,83 +29,55 @@ class _Unknown:
 
 
 UNKNOWN: Final = _Unknown()
-_EMPTY = cst.Module(body=[])
 
 #: Resolves a bare name to a constant value, or UNKNOWN.
 NameResolver = Callable[[str], Any]
+
+_CONSTANT_TYPES = (str, bytes, bool, int, float, complex, type(None))
 
 
 def _no_names(_: str) -> Any:
     return UNKNOWN
 
 
-def literal_value(node: cst.BaseExpression, resolve: NameResolver = _no_names) -> Any:
+def literal_value(node: ast.expr, resolve: NameResolver = _no_names) -> Any:
     """The value of `node` when it is a literal (JSON types, tuples, sets, bytes), else UNKNOWN."""
-    if isinstance(node, cst.SimpleString):
-        return string_value(node)
-    if isinstance(node, cst.ConcatenatedString):
-        value = node.evaluated_value
-        return UNKNOWN if value is None else value
-    if isinstance(node, cst.Integer):
-        try:
-            return int(node.value.replace("_", ""), 0)
-        except ValueError:
-            return UNKNOWN
-    if isinstance(node, cst.Float):
-        try:
-            return float(node.value.replace("_", ""))
-        except ValueError:
-            return UNKNOWN
-    if isinstance(node, cst.Imaginary):
-        try:
-            return complex(node.value.replace("_", "").replace("J", "j"))
-        except ValueError:
-            return UNKNOWN
-    if isinstance(node, cst.Name):
-        if node.value == "True":
-            return True
-        if node.value == "False":
-            return False
-        if node.value == "None":
-            return None
-        return resolve(node.value)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus | cst.Plus):
-        inner = literal_value(node.expression, resolve)
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return value if isinstance(value, _CONSTANT_TYPES) else UNKNOWN
+    if isinstance(node, ast.Name):
+        return resolve(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = literal_value(node.operand, resolve)
         if isinstance(inner, int | float | complex) and not isinstance(inner, bool):
-            return -inner if isinstance(node.operator, cst.Minus) else inner
+            return -inner if isinstance(node.op, ast.USub) else inner
         return UNKNOWN
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
-        left = literal_value(node.left, resolve)
-        right = literal_value(node.right, resolve)
-        if isinstance(left, str) and isinstance(right, str):
-            return left + right
-        return UNKNOWN
-    if isinstance(node, cst.FormattedString):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _concatenation(node, resolve)
+    if isinstance(node, ast.JoinedStr):
         return _fstring_value(node, resolve)
-    if isinstance(node, cst.List | cst.Tuple | cst.Set):
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
         items: list[Any] = []
-        for element in node.elements:
-            if not isinstance(element, cst.Element):
-                return UNKNOWN
-            value = literal_value(element.value, resolve)
+        for element in node.elts:
+            value = literal_value(element, resolve)
             if value is UNKNOWN:
                 return UNKNOWN
             items.append(value)
-        if isinstance(node, cst.Tuple):
+        if isinstance(node, ast.Tuple):
             return tuple(items)
-        if isinstance(node, cst.Set):
+        if isinstance(node, ast.Set):
             try:
                 return frozenset(items)
             except TypeError:
                 return UNKNOWN
         return items
-    if isinstance(node, cst.Dict):
+    if isinstance(node, ast.Dict):
         result: dict[Any, Any] = {}
-        for item in node.elements:
-            if not isinstance(item, cst.DictElement):
+        for key_node, value_node in zip(node.keys, node.values, strict=True):
+            if key_node is None:  # `**mapping`
                 return UNKNOWN
-            key = literal_value(item.key, resolve)
-            value = literal_value(item.value, resolve)
+            key = literal_value(key_node, resolve)
+            value = literal_value(value_node, resolve)
             if key is UNKNOWN or value is UNKNOWN:
                 return UNKNOWN
             try:
@@ -117,51 +88,38 @@ def literal_value(node: cst.BaseExpression, resolve: NameResolver = _no_names) -
     return UNKNOWN
 
 
-def string_value(node: cst.SimpleString) -> Any:
-    """The value of a string literal; a fast path for the common escape-free case."""
-    prefix = node.prefix.lower()
-    if "b" not in prefix and "u" not in prefix and ("\\" not in node.value or "r" in prefix):
-        quote = node.quote
-        return node.value[len(prefix) + len(quote) : -len(quote)]
-    value = node.evaluated_value
-    return UNKNOWN if value is None else value
-
-
-def _fstring_value(node: cst.FormattedString, resolve: NameResolver) -> Any:
-    prefix = node.prefix.lower()
-    if "b" in prefix:
-        return UNKNOWN
-    # A text part is valid source inside a plain string with the same prefix and quotes.
-    opening = node.start.replace("f", "").replace("F", "")
+def _concatenation(node: ast.BinOp, resolve: NameResolver) -> Any:
+    """`a + b + c` of strings: the left spine is walked in a loop, not recursively."""
+    operands: list[ast.expr] = []
+    current: ast.expr = node
+    while isinstance(current, ast.BinOp) and isinstance(current.op, ast.Add):
+        operands.append(current.right)
+        current = current.left
+    operands.append(current)
     parts: list[str] = []
-    for part in node.parts:
-        if isinstance(part, cst.FormattedStringText):
-            try:
-                text = ast.literal_eval(opening + part.value + node.end)
-            except (ValueError, SyntaxError):
-                return UNKNOWN
-            if not isinstance(text, str):
-                return UNKNOWN
-            parts.append(text.replace("{{", "{").replace("}}", "}"))
+    for operand in reversed(operands):
+        value = literal_value(operand, resolve)
+        if not isinstance(value, str):
+            return UNKNOWN
+        parts.append(value)
+    return "".join(parts)
+
+
+def _fstring_value(node: ast.JoinedStr, resolve: NameResolver) -> Any:
+    parts: list[str] = []
+    for part in node.values:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            parts.append(part.value)
             continue
-        if not isinstance(part, cst.FormattedStringExpression):
+        if not isinstance(part, ast.FormattedValue) or part.format_spec is not None:
             return UNKNOWN
-        if part.format_spec or part.conversion not in (None, "s", "r"):
+        if part.conversion not in (-1, ord("s"), ord("r")):
             return UNKNOWN
-        value = literal_value(part.expression, resolve)
+        value = literal_value(part.value, resolve)
         if not isinstance(value, str | int) or isinstance(value, bool):
             return UNKNOWN
-        if part.equal is not None:
-            # `{expr=}`: the expression's text as written, `=`, then repr() by default.
-            parts.append(
-                _EMPTY.code_for_node(part.whitespace_before_expression)
-                + _EMPTY.code_for_node(part.expression)
-                + _EMPTY.code_for_node(part.whitespace_after_expression)
-                + _EMPTY.code_for_node(part.equal).replace(" ", "", 0)
-            )
-            parts.append(str(value) if part.conversion == "s" else repr(value))
-            continue
-        parts.append(repr(value) if part.conversion == "r" else str(value))
+        # `{expr=}` is a text part `expr=` and a FormattedValue converted with repr().
+        parts.append(repr(value) if part.conversion == ord("r") else str(value))
     return "".join(parts)
 
 

@@ -8,17 +8,17 @@ property, which is what Prefect falls back to when it cannot build a schema eith
 
 from __future__ import annotations
 
+import ast
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import libcst as cst
 
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value, to_json
 from acme_scan.scanner._symbols import ClassRef, Qual, Symbol
 
 #: Resolve a Name/Attribute annotation to a symbol in the flow's scope.
-Resolver = Callable[[cst.BaseExpression], Symbol]
+Resolver = Callable[[ast.expr], Symbol]
 
 _SCALARS: dict[str, dict[str, Any]] = {
     "builtins.int": {"type": "integer"},
@@ -68,12 +68,12 @@ class _Context:
     lookup: Resolver
     definitions: dict[str, Any]
 
-    def __call__(self, node: cst.BaseExpression) -> Symbol:
+    def __call__(self, node: ast.expr) -> Symbol:
         return self.lookup(node)
 
 
 def type_schema(
-    node: cst.BaseExpression, resolve: Resolver, definitions: dict[str, Any] | None = None
+    node: ast.expr, resolve: Resolver, definitions: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
     """The JSON Schema pydantic gives annotation `node`, or None when it is not known.
 
@@ -84,27 +84,21 @@ def type_schema(
     return _schema(node, context, nested=False)
 
 
-def _member(node: cst.BaseExpression, resolve: Resolver) -> dict[str, Any] | None:
+def _member(node: ast.expr, resolve: Resolver) -> dict[str, Any] | None:
     """A type inside a container or union: an unknown class there is `Any` ({})."""
     return _schema(node, resolve, nested=True)
 
 
-def _schema(node: cst.BaseExpression, resolve: Resolver, *, nested: bool) -> dict[str, Any] | None:
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-        text = node.evaluated_value
-        if not isinstance(text, str):
-            return None
-        try:
-            parsed = cst.parse_expression(text.strip())
-        except cst.ParserSyntaxError:
-            return None
-        return _schema(parsed, resolve, nested=nested)
-    if isinstance(node, cst.Name) and node.value == "None":
+def _schema(node: ast.expr, resolve: Resolver, *, nested: bool) -> dict[str, Any] | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        parsed = _parse_annotation(node.value)
+        return None if parsed is None else _schema(parsed, resolve, nested=nested)
+    if isinstance(node, ast.Constant) and node.value is None:
         return {"type": "null"}
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         members = _flatten_or(node)
         return _union([_member(member, resolve) for member in members])
-    if isinstance(node, cst.Name | cst.Attribute):
+    if isinstance(node, ast.Name | ast.Attribute):
         symbol = resolve(node)
         if isinstance(symbol, Qual) and symbol.name in _SCALARS:
             return dict(_SCALARS[symbol.name])
@@ -116,23 +110,41 @@ def _schema(node: cst.BaseExpression, resolve: Resolver, *, nested: bool) -> dic
         if nested and _is_user_class(symbol):
             return {}
         return None
-    if isinstance(node, cst.Subscript):
-        base = resolve(node.value) if isinstance(node.value, cst.Name | cst.Attribute) else None
+    if isinstance(node, ast.Subscript):
+        base = resolve(node.value) if isinstance(node.value, ast.Name | ast.Attribute) else None
         if not isinstance(base, Qual):
             return None
-        args: list[cst.BaseExpression] = []
-        for element in node.slice:
-            if not isinstance(element.slice, cst.Index):
-                return None
-            args.append(element.slice.value)
+        index = node.slice
+        # `X[a, b]` and `X[(a, b)]` are the same subscript; `X[()]` is one empty tuple.
+        args = index.elts if isinstance(index, ast.Tuple) and index.elts else [index]
+        if any(isinstance(arg, ast.Slice | ast.Starred) for arg in args):
+            return None
         return _generic(base.name, args, resolve)
     return None
 
 
-def _flatten_or(node: cst.BaseExpression) -> list[cst.BaseExpression]:
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-        return _flatten_or(node.left) + _flatten_or(node.right)
-    return [node]
+def _parse_annotation(text: str) -> ast.expr | None:
+    """A string annotation's expression, as `typing.get_type_hints` would compile it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(text.strip(), mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+
+def _flatten_or(node: ast.expr) -> list[ast.expr]:
+    """Members of `a | b | c` (left-nested), iteratively."""
+    members: list[ast.expr] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.BitOr):
+            stack.append(current.right)
+            stack.append(current.left)
+        else:
+            members.append(current)
+    return members
 
 
 _ENUM_BASES = frozenset({"enum.Enum", "enum.IntEnum", "enum.StrEnum"})
@@ -144,19 +156,16 @@ def enum_members(symbol: Symbol) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(symbol, ClassRef):
         return None
     node = symbol.scope.node
-    if not isinstance(node, cst.ClassDef) or symbol.scope.parent is None:
+    if not isinstance(node, ast.ClassDef) or symbol.scope.parent is None:
         return None
     outer = symbol.scope.parent
     bases = []
-    for base in node.bases:
-        value = base.value
-        if isinstance(value, cst.Name):
-            bases.append(outer.lookup(value.value))
-        elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name):
-            root = outer.lookup(value.value.value)
-            bases.append(
-                Qual(f"{root.name}.{value.attr.value}") if isinstance(root, Qual) else root
-            )
+    for value in node.bases:
+        if isinstance(value, ast.Name):
+            bases.append(outer.lookup(value.id))
+        elif isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
+            root = outer.lookup(value.value.id)
+            bases.append(Qual(f"{root.name}.{value.attr}") if isinstance(root, Qual) else root)
     if len(bases) != 1 or not isinstance(bases[0], Qual) or bases[0].name not in _ENUM_BASES:
         return None
     values = list(enum_values(node).values())
@@ -166,27 +175,23 @@ def enum_members(symbol: Symbol) -> tuple[str, dict[str, Any]] | None:
     if kinds not in ({str}, {int}):
         return None
     json_type = "string" if kinds == {str} else "integer"
-    return node.name.value, {"enum": values, "title": node.name.value, "type": json_type}
+    return node.name, {"enum": values, "title": node.name, "type": json_type}
 
 
-def enum_values(node: cst.ClassDef) -> dict[str, Any]:
+def enum_values(node: ast.ClassDef) -> dict[str, Any]:
     """Member name -> literal value of an Enum class body (members whose value is not a
     literal make the enum unknown: an empty result)."""
     members: dict[str, Any] = {}
-    for statement in node.body.body:
-        if not isinstance(statement, cst.SimpleStatementLine | cst.Assign):
+    for statement in node.body:
+        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
             continue
-        smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement]
-        for small in smalls:
-            if not isinstance(small, cst.Assign) or len(small.targets) != 1:
-                continue
-            target = small.targets[0].target
-            if not isinstance(target, cst.Name) or target.value.startswith("_"):
-                continue
-            value = literal_value(small.value)
-            if value is UNKNOWN or isinstance(value, bool):
-                return {}
-            members[target.value] = value
+        target = statement.targets[0]
+        if not isinstance(target, ast.Name) or target.id.startswith("_"):
+            continue
+        value = literal_value(statement.value)
+        if value is UNKNOWN or isinstance(value, bool):
+            return {}
+        members[target.id] = value
     return members
 
 
@@ -218,7 +223,7 @@ def _union(members: list[dict[str, Any] | None]) -> dict[str, Any] | None:
     return {"anyOf": unique}
 
 
-def _generic(base: str, args: list[cst.BaseExpression], resolve: Resolver) -> dict[str, Any] | None:
+def _generic(base: str, args: list[ast.expr], resolve: Resolver) -> dict[str, Any] | None:
     if base in _LISTS and len(args) == 1:
         items = _member(args[0], resolve)
         return None if items is None else {"items": items, "type": "array"}
@@ -236,7 +241,7 @@ def _generic(base: str, args: list[cst.BaseExpression], resolve: Resolver) -> di
     if base in _OPTIONAL and len(args) == 1:
         return _union([_member(args[0], resolve), {"type": "null"}])
     if base in _UNION and args:
-        flat: list[cst.BaseExpression] = []
+        flat: list[ast.expr] = []
         for arg in args:
             flat.extend(_flatten_or(arg))
         return _union([_member(arg, resolve) for arg in flat])
@@ -251,13 +256,13 @@ def _generic(base: str, args: list[cst.BaseExpression], resolve: Resolver) -> di
     return None
 
 
-def _tuple(args: list[cst.BaseExpression], resolve: Resolver) -> dict[str, Any] | None:
+def _tuple(args: list[ast.expr], resolve: Resolver) -> dict[str, Any] | None:
     if not args:
         return {"items": {}, "type": "array"}
-    if len(args) == 2 and isinstance(args[1], cst.Ellipsis):
+    if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
         items = _member(args[0], resolve)
         return None if items is None else {"items": items, "type": "array"}
-    if len(args) == 1 and isinstance(args[0], cst.Tuple) and not args[0].elements:
+    if len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts:
         return {"maxItems": 0, "minItems": 0, "type": "array"}
     members = [_member(arg, resolve) for arg in args]
     if any(member is None for member in members):
@@ -270,7 +275,7 @@ def _tuple(args: list[cst.BaseExpression], resolve: Resolver) -> dict[str, Any] 
     }
 
 
-def _literal(args: list[cst.BaseExpression]) -> dict[str, Any] | None:
+def _literal(args: list[ast.expr]) -> dict[str, Any] | None:
     values = [literal_value(arg) for arg in args]
     if any(v is UNKNOWN or (v is not None and type(v) not in _JSON_TYPES) for v in values):
         return None
@@ -283,7 +288,7 @@ def _literal(args: list[cst.BaseExpression]) -> dict[str, Any] | None:
     return {"enum": values, "type": json_type}
 
 
-def default_json(node: cst.BaseExpression, resolve: NameResolver) -> Any:
+def default_json(node: ast.expr, resolve: NameResolver) -> Any:
     """The JSON form pydantic gives a literal default (constants resolved), or UNKNOWN."""
     value = literal_value(node, resolve)
     if value is UNKNOWN:

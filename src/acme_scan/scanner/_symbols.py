@@ -1,23 +1,23 @@
-"""What a name is bound to, as far as flow discovery cares, and Python's scoping rules.
+"""What a name is bound to, as far as discovery cares, and Python's scoping rules.
 
 A module is walked statement by statement in execution order, so a later rebinding shadows
 an earlier import exactly where Python would. Function bodies run after the module has
 finished executing, so their free names resolve against the module's final state.
+
+The symbols here are the engine's, shared by every recogniser: `Qual` (an import, by
+qualified name), `Const`, `FunctionRef`, `ClassRef`, `Made` (an object a recogniser made: a
+flow, a DAG) and `Choice` (several of those, bound by different branches). A recogniser adds
+its own `Tool` subclasses (a decorator already called with arguments, say).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ast
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import libcst as cst
-
-#: Qualified names of Prefect's flow decorator.
-FLOW_DECORATORS = frozenset({"prefect.flow", "prefect.flows.flow"})
-#: Modules whose `import *` binds `flow` to Prefect's decorator (prefect.__all__ has it;
-#: prefect.flows has no __all__, so every public name is exported).
-STAR_FLOW_MODULES = frozenset({"prefect", "prefect.flows"})
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 class Symbol:
@@ -28,7 +28,7 @@ class Symbol:
 
 @dataclass(frozen=True, slots=True)
 class Other(Symbol):
-    """Bound to something irrelevant to flow discovery."""
+    """Bound to something irrelevant to discovery."""
 
 
 OTHER = Other()
@@ -42,21 +42,16 @@ class Qual(Symbol):
 
 
 @dataclass(frozen=True, slots=True)
-class FlowDecorator(Symbol):
-    """Prefect's flow decorator, possibly already called with keyword arguments.
-
-    `kwargs` holds (keyword, models.Value) pairs resolved where the call was made.
-    """
-
-    kwargs: tuple[tuple[str, Any], ...] = ()
-    star_kwargs: bool = False
+class Tool(Symbol):
+    """Base of a recogniser's own symbols for the framework's tools (a decorator already
+    called with some arguments, say). Tools win a merge of branches."""
 
 
 @dataclass(frozen=True, slots=True)
 class FunctionRef(Symbol):
     """A function defined by a `def` statement in the scanned module."""
 
-    node: cst.FunctionDef
+    node: FunctionNode
     scope: Scope
 
 
@@ -68,10 +63,10 @@ class ClassRef(Symbol):
 
 
 @dataclass(frozen=True, slots=True)
-class FlowObject(Symbol):
-    """A flow object (from a decorator, `flow(fn)` or `with_options`)."""
+class Made(Symbol):
+    """An object a recogniser made (a flow object); `spec` is the recogniser's own value."""
 
-    spec: Any  # scanner.core.FlowSpec; Any avoids an import cycle
+    spec: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,43 +76,39 @@ class Const(Symbol):
     value: Any
 
 
-def is_flow_decorator(symbol: Symbol) -> bool:
-    return isinstance(symbol, FlowDecorator) or (
-        isinstance(symbol, Qual) and symbol.name in FLOW_DECORATORS
-    )
-
-
-def as_flow_decorator(symbol: Symbol) -> FlowDecorator:
-    return symbol if isinstance(symbol, FlowDecorator) else FlowDecorator()
-
-
 @dataclass(frozen=True, slots=True)
 class Choice(Symbol):
-    """Different flow objects bound to one name by different branches (`if`/`else`,
+    """Different made objects bound to one name by different branches (`if`/`else`,
     `try`/`except`): which one exists depends on run-time conditions."""
 
-    options: tuple[FlowObject, ...]
+    options: tuple[Made, ...]
 
 
-def _rank(symbol: Symbol) -> int:
-    if is_flow_decorator(symbol):
+#: Whether a symbol is one of the framework's tools (ranks first in a merge).
+Preferred = Callable[[Symbol], bool]
+
+
+def _rank(symbol: Symbol, preferred: Preferred) -> int:
+    if isinstance(symbol, Tool) or preferred(symbol):
         return 0
-    if isinstance(symbol, FlowObject | Choice):
+    if isinstance(symbol, Made | Choice):
         return 1
     if isinstance(symbol, Qual):
         return 2
     return 3
 
 
-def merge(states: Iterable[dict[str, Symbol]]) -> dict[str, Symbol]:
+def merge(states: Iterable[dict[str, Symbol]], preferred: Preferred) -> dict[str, Symbol]:
     """State after one of several branches ran.
 
-    Prefect's decorator wins when any branch binds it (`try: from elsewhere import flow` /
+    The framework's tool wins when any branch binds it (`try: from elsewhere import flow` /
     `except ImportError: from prefect import flow` means Prefect's flow where the other is
-    missing); different flow objects bound to one name become a `Choice`; then any imported
+    missing); different made objects bound to one name become a `Choice`; then any imported
     name; else OTHER.
     """
     states = list(states)
+    if len(states) == 1:
+        return states[0]
     names: set[str] = set()
     for state in states:
         names.update(state)
@@ -125,18 +116,19 @@ def merge(states: Iterable[dict[str, Symbol]]) -> dict[str, Symbol]:
     for name in names:
         values = [state[name] for state in states if name in state]
         first = values[0]
-        if all(value == first for value in values) and len(values) == len(states):
+        if len(values) == len(states) and all(value == first for value in values):
             result[name] = first
             continue
-        best = min(values, key=_rank)
-        if _rank(best) == 1:
-            options: list[FlowObject] = []
+        best = min(values, key=lambda value: _rank(value, preferred))
+        rank = _rank(best, preferred)
+        if rank == 1:
+            options: list[Made] = []
             for value in values:
                 for option in value.options if isinstance(value, Choice) else (value,):
-                    if isinstance(option, FlowObject) and option not in options:
+                    if isinstance(option, Made) and option not in options:
                         options.append(option)
             result[name] = options[0] if len(options) == 1 else Choice(tuple(options))
-        elif _rank(best) == 3:
+        elif rank == 3:
             result[name] = OTHER
         else:
             result[name] = best
@@ -144,6 +136,9 @@ def merge(states: Iterable[dict[str, Symbol]]) -> dict[str, Symbol]:
 
 
 ScopeKind = Literal["module", "class", "function"]
+
+#: Whether a free name's outer binding could matter to discovery.
+Relevant = Callable[[Symbol], bool]
 
 
 @dataclass(eq=False)
@@ -153,9 +148,10 @@ class Scope:
     kind: ScopeKind
     parent: Scope | None
     qualname_prefix: str
-    node: cst.FunctionDef | cst.ClassDef | None = None
+    node: FunctionNode | ast.ClassDef | None = None
     in_function: bool = False
     unloadable: bool = False
+    relevant: Relevant | None = None
     state: dict[str, Symbol] = field(default_factory=dict)
     declared_globals: set[str] = field(default_factory=set)
     _locals: frozenset[str] | None = None
@@ -197,134 +193,105 @@ class Scope:
         assert self.parent is not None
         outer = self.parent._lookup(name, first=False)
         # A name bound anywhere in a function is local throughout it (read before its
-        # binding, it is unbound). Computing the function's local names costs a full visit,
-        # so it is done only when the answer matters.
-        if _relevant(outer) and name in self.local_names():
+        # binding, it is unbound). The function's local names are collected only when the
+        # answer matters.
+        if _relevant(outer, self.relevant) and name in self.local_names():
             return OTHER
         return outer
 
     def local_names(self) -> frozenset[str]:
         if self._locals is None:
-            self._compute_locals()
-        assert self._locals is not None
+            assert isinstance(self.node, ast.FunctionDef | ast.AsyncFunctionDef)
+            self._locals = local_names(self.node)
         return self._locals
 
-    def _compute_locals(self) -> None:
-        assert isinstance(self.node, cst.FunctionDef)
-        collector = _LocalNames()
-        self.node.params.visit(collector)
-        self.node.body.visit(collector)
-        self._locals = frozenset(collector.bound - collector.globals - collector.nonlocals)
 
-
-def _relevant(symbol: Symbol) -> bool:
-    """Whether a free name's outer binding could matter to flow discovery."""
-    if isinstance(symbol, FlowDecorator | FlowObject | Const):
+def _relevant(symbol: Symbol, relevant: Relevant | None) -> bool:
+    if isinstance(symbol, Tool | Made | Const):
         return True
-    return isinstance(symbol, Qual) and symbol.name.startswith("prefect")
+    return relevant is not None and relevant(symbol)
 
 
 def _builtin(name: str) -> Symbol:
     return Qual(f"builtins.{name}")
 
 
-class _LocalNames(cst.CSTVisitor):
-    """Names a function body binds (so they are local throughout it), nested scopes excluded."""
-
-    def __init__(self) -> None:
-        self.bound: set[str] = set()
-        self.globals: set[str] = set()
-        self.nonlocals: set[str] = set()
-        self._depth = 0
-
-    def visit_Param(self, node: cst.Param) -> bool:
-        if self._depth == 0:
-            self.bound.add(node.name.value)
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.bound.add(node.name.value)
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.bound.add(node.name.value)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.globals.update(item.name.value for item in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.nonlocals.update(item.name.value for item in node.names)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.bound.update(target_names(node.target))
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_For(self, node: cst.For) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self.bound.update(target_names(node.name))
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            if alias.asname is None:
-                self.bound.add(_dotted(alias.name).split(".")[0])
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            if alias.asname is None:
-                self.bound.add(_dotted(alias.name))
-
-    def visit_MatchAs(self, node: cst.MatchAs) -> None:
-        if node.name is not None:
-            self.bound.add(node.name.value)
-
-    def visit_MatchStar(self, node: cst.MatchStar) -> None:
-        if node.name is not None:
-            self.bound.add(node.name.value)
-
-    def visit_CompFor(self, node: cst.CompFor) -> bool:
-        return False
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
-def target_names(node: cst.BaseExpression) -> list[str]:
+def local_names(function: FunctionNode) -> frozenset[str]:
+    """Names `function` binds (so they are local throughout it), nested scopes excluded.
+
+    An iterative walk: a function body can be nested arbitrarily deep.
+    """
+    bound: set[str] = set()
+    declared: set[str] = set()
+    arguments = function.args
+    for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+        bound.add(arg.arg)
+    for extra in (arguments.vararg, arguments.kwarg):
+        if extra is not None:
+            bound.add(extra.arg)
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _NESTED_SCOPES):
+            if not isinstance(node, ast.Lambda):
+                bound.add(node.name)
+            continue
+        if isinstance(node, _COMPREHENSIONS):
+            # Only walrus targets leak out of a comprehension; its loop variables do not.
+            for generator in node.generators:
+                stack.append(generator.iter)
+                stack.extend(generator.ifs)
+            if isinstance(node, ast.DictComp):
+                stack.extend((node.key, node.value))
+            else:
+                stack.append(node.elt)
+            continue
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                bound.add(node.id)
+            continue
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            declared.update(node.names)
+            continue
+        if isinstance(node, ast.alias):
+            if node.name != "*":
+                bound.add(node.asname or node.name.split(".")[0])
+            continue
+        if (isinstance(node, ast.ExceptHandler) and node.name) or (
+            isinstance(node, ast.MatchAs | ast.MatchStar) and node.name
+        ):
+            bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            bound.add(node.rest)
+        stack.extend(ast.iter_child_nodes(node))
+    return frozenset(bound - declared)
+
+
+def target_names(node: ast.expr) -> list[str]:
     """Names bound by an assignment target (`a`, `a, (b, *c)`; attributes bind nothing)."""
-    if isinstance(node, cst.Name):
-        return [node.value]
-    if isinstance(node, cst.Tuple | cst.List):
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Tuple | ast.List):
         names: list[str] = []
-        for element in node.elements:
-            names.extend(target_names(element.value))
+        for element in node.elts:
+            names.extend(target_names(element))
         return names
-    if isinstance(node, cst.StarredElement):
+    if isinstance(node, ast.Starred):
         return target_names(node.value)
     return []
 
 
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    raise TypeError(f"not a dotted name: {node!r}")
-
-
-dotted = _dotted
+def dotted(node: ast.expr) -> str | None:
+    """`a.b.c` of a Name/Attribute chain (iteratively), else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))

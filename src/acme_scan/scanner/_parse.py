@@ -1,0 +1,115 @@
+"""Source text to an `ast` tree: CPython's parser first, LibCST for syntax it lacks.
+
+`ast.parse` only builds a tree (it never executes anything) and is the fast path. A module the
+running interpreter rejects may use syntax newer than itself (PEP 695 generics and `type`
+aliases or PEP 701 f-strings on Python 3.11): LibCST, which knows newer grammars, parses it and
+`_lower` turns its tree into the `ast` tree CPython's newer parser would build, so the one
+analysis runs on it. LibCST is never asked to parse input CPython rejected for its depth (too
+many nested brackets, a too complex expression, a recursion or memory limit): its native
+parser can overflow its stack on such input. A module neither accepts is an AS001 with
+CPython's message and location.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from acme_scan import codes
+from acme_scan.scanner.engine import diagnostic
+
+#: CPython messages that reject input for its depth, size or bytes, not its grammar.
+_NOT_GRAMMAR = (
+    "null bytes",
+    "too many nested",
+    "too complex",
+    "too many levels of indentation",
+    "too many statically nested blocks",
+    "maximum recursion depth",
+    "stack overflow",
+    "parser stack",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A module's tree; `lowered` when it came from LibCST (syntax newer than this Python)."""
+
+    tree: ast.Module
+    lowered: bool
+
+
+def parse(text: str, path: str) -> Parsed | dict[str, Any]:
+    """The module's `ast` tree, or an AS001 diagnostic (index JSON data)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escape sequences and the like
+        try:
+            return Parsed(_cpython_parse(text, path), lowered=False)
+        except SyntaxError as error:
+            failure = error
+        except ValueError as error:  # a null byte (before Python 3.12)
+            return diagnostic(codes.SYNTAX_ERROR, path, 1, 0, f"invalid source: {error}")
+        except (RecursionError, MemoryError) as error:
+            message = f"cannot parse: {type(error).__name__}: {error}"
+            return diagnostic(codes.SYNTAX_ERROR, path, 0, 0, message)
+    rejected = diagnostic(
+        codes.SYNTAX_ERROR,
+        path,
+        failure.lineno or 0,
+        failure.offset or 0,
+        f"invalid syntax: {failure.msg}",
+    )
+    message = str(failure.msg)
+    if isinstance(failure, IndentationError) or any(limit in message for limit in _NOT_GRAMMAR):
+        return rejected  # not newer syntax: LibCST must not be asked
+    tree = _parse_with_libcst(text)
+    return rejected if tree is None else Parsed(tree, lowered=True)
+
+
+def _cpython_parse(text: str, path: str) -> ast.Module:
+    return ast.parse(text, filename=path)
+
+
+def _parse_with_libcst(text: str) -> ast.Module | None:
+    """LibCST's tree of `text` lowered to `ast`, or None when LibCST rejects it too."""
+    try:
+        import libcst as cst
+
+        from acme_scan.scanner._lower import lower
+    except ImportError:  # pragma: no cover - libcst is a dependency
+        return None
+    try:
+        module = cst.parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError, TypeError):
+        return None
+    try:
+        return lower(module, text)
+    except (RecursionError, MemoryError):
+        return None
+
+
+def compile_error(tree: ast.Module, path: str, *, lowered: bool) -> dict[str, Any] | None:
+    """Why CPython refuses to compile a parsed module (never executed), or None.
+
+    Some errors only surface when compiling: a repeated argument, `return` outside a function,
+    a late `from __future__` import. Such a module cannot be imported, so it defines nothing.
+    A lowered tree may hold nodes this interpreter cannot compile; those are not checked.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(tree, path, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            return diagnostic(
+                codes.SYNTAX_ERROR,
+                path,
+                error.lineno or 0,
+                error.offset or 0,
+                f"invalid syntax: {error.msg} (the module cannot be imported)",
+            )
+        except (ValueError, TypeError, RecursionError, MemoryError):
+            if not lowered:
+                return None
+    return None

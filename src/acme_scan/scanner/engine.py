@@ -1,0 +1,549 @@
+"""The analysis engine: one walk of a module's `ast` in execution order, shared by recognisers.
+
+The engine knows Python, not orchestrators. It parses (`_parse`), tracks what every name is
+bound to through imports, assignments, branches, `try`, loops, `with`, `match`, `global`,
+class bodies and function bodies (`_symbols`), evaluates constants (`_literals`), and turns
+positions and diagnostics into index data. What counts as a flow (or a DAG) is decided by a
+**recogniser**: one small module per framework (`scanner/prefect.py`) that subclasses
+`Recogniser` and overrides the hooks it needs.
+
+The interface a recogniser sees
+-------------------------------
+Hooks (all optional; the defaults do nothing), called by `Walker` during its walk:
+
+- `could_define(source: bytes) -> bool`: the byte-level prefilter. A file is parsed only when
+  some recogniser says it may define something; it must over-approximate (never drop a find).
+- `preferred(symbol) -> bool`: the framework's tools (its decorator, imported as a `Qual`),
+  which win when branches bind a name differently (`try: from x import flow` / `except: from
+  prefect import flow`). Instances of `_symbols.Tool` are always preferred.
+- `relevant(symbol) -> bool`: whether an outer binding of a free name in a function matters
+  (then the function's local names are computed to see if it is shadowed).
+- `star_import(module) -> Mapping[str, Symbol]`: names `from module import *` binds.
+- `function_def(walker, node, scope) -> Symbol | None`: what a `def` binds instead of a plain
+  `FunctionRef` (a flow object, say); None keeps the `FunctionRef`.
+- `call(walker, node, scope) -> Symbol | None`: the value of a call expression (None: OTHER).
+- `assigned(walker, statement, value, target, symbol, scope)`: after `target = value` binds
+  the single name `target` to `symbol` (call-form flows are recorded here).
+- `module_done(walker, scope)`: the module body has run; `scope.state` holds its final
+  bindings (what an entrypoint can load). Function bodies are walked after this.
+- `finish(walker) -> list[dict]`: after the walk (module, class bodies, then function
+  bodies): the found objects as index JSON data, positions from `walker.start`/`end_line`.
+
+What the walker offers a recogniser: `expression(node, scope) -> Symbol`, `constants(scope)`
+(a name resolver for `_literals.literal_value`), `segment(node)` (source text as written),
+`report(code, where, message)` (a diagnostic at an anchor: a statement, a `Decorator`, or
+else the statement being walked), `start(anchor)` / `end_line(anchor)` (1-based line,
+1-based character column), `main_guard` (inside `if __name__ == "__main__":`), and each
+`Scope`'s `kind`, `qualname_prefix`, `in_function`, `unloadable`, `state` and `lookup`.
+
+The walk is iterative where users control the depth without limit (`elif` chains,
+attribute and `+` chains); CPython already bounds the rest (nesting of brackets and blocks).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from acme_scan import codes
+from acme_scan.codes import Code
+from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value
+from acme_scan.scanner._symbols import (
+    OTHER,
+    ClassRef,
+    Const,
+    FunctionNode,
+    FunctionRef,
+    Qual,
+    Scope,
+    Symbol,
+    merge,
+    target_names,
+)
+
+_TRY = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Decorator:
+    """A decorator as a diagnostic anchor: the `@` line, and the column of its `def`."""
+
+    expression: ast.expr
+    owner: FunctionNode
+
+
+Anchor = ast.stmt | Decorator | ast.expr
+
+
+def diagnostic(code: Code, path: str, line: int, column: int, message: str) -> dict[str, Any]:
+    """A diagnostic as index JSON data (the shape of `models.Diagnostic`)."""
+    return {
+        "path": path,
+        "line": line,
+        "column": column,
+        "code": code.code,
+        "severity": code.severity,
+        "message": message,
+    }
+
+
+class Source:
+    """The module's text, for source segments and character columns of `ast` positions
+    (which are UTF-8 byte offsets), split into lines as CPython's tokenizer does."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: list[str] | None = None
+
+    def line(self, number: int) -> str:
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self.text)
+        return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
+
+    def column(self, line: int, byte_offset: int) -> int:
+        """1-based character column of a UTF-8 byte offset in `line`."""
+        text = self.line(line)
+        if text.isascii():
+            return byte_offset + 1
+        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace")) + 1
+
+    def segment(self, node: ast.AST) -> str:
+        """The source text of an expression, as written."""
+        first = getattr(node, "lineno", 0)
+        last = getattr(node, "end_lineno", None) or first
+        start = getattr(node, "col_offset", 0)
+        end = getattr(node, "end_col_offset", None)
+        if first == last:
+            text = self.line(first)
+            if text.isascii():
+                return text[start:end].strip()
+            return text.encode("utf-8")[start:end].decode("utf-8", "replace").strip()
+        lines = [self.line(number) for number in range(first, last + 1)]
+        lines[0] = lines[0].encode("utf-8")[start:].decode("utf-8", "replace")
+        lines[-1] = lines[-1].encode("utf-8")[:end].decode("utf-8", "replace")
+        return "\n".join(lines).strip()
+
+
+class Recogniser:
+    """Base of a framework recogniser: every hook is a no-op (see the module docstring).
+
+    One instance serves one walk: `Walker` calls `fresh()` to get it.
+    """
+
+    #: Short name of the framework (`prefect`).
+    name = ""
+
+    def fresh(self) -> Recogniser:
+        """A new instance for one module's walk (recognisers keep per-module state)."""
+        return type(self)()
+
+    def could_define(self, source: bytes) -> bool:
+        return False
+
+    def preferred(self, symbol: Symbol) -> bool:
+        return False
+
+    def relevant(self, symbol: Symbol) -> bool:
+        return False
+
+    def star_import(self, module: str | None) -> Mapping[str, Symbol]:
+        return {}
+
+    def function_def(self, walker: Walker, node: FunctionNode, scope: Scope) -> Symbol | None:
+        return None
+
+    def call(self, walker: Walker, node: ast.Call, scope: Scope) -> Symbol | None:
+        return None
+
+    def assigned(
+        self,
+        walker: Walker,
+        statement: ast.stmt,
+        value: ast.expr,
+        target: str,
+        symbol: Symbol,
+        scope: Scope,
+    ) -> None:
+        return None
+
+    def module_done(self, walker: Walker, scope: Scope) -> None:
+        """The module body ran (function bodies not yet): `scope.state` is its final state."""
+        return None
+
+    def finish(self, walker: Walker) -> list[dict[str, Any]]:
+        return []
+
+
+@dataclass
+class _Pending:
+    code: Code
+    anchor: Anchor
+    message: str
+
+
+@dataclass
+class Walker:
+    """Walks one module for one recogniser; see the module docstring for what it offers."""
+
+    tree: ast.Module
+    source: Source
+    path: str
+    recogniser: Recogniser
+    main_guard: int = 0
+    anchor: Anchor | None = None
+    pending: list[_Pending] = field(default_factory=list)
+    deferred: list[tuple[Sequence[ast.stmt], Scope]] = field(default_factory=list)
+    walrus: bool = False
+
+    # -- driver ------------------------------------------------------------------------------
+
+    def run(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(found objects, diagnostics) as index JSON data."""
+        self.walrus = ":=" in self.source.text
+        module_scope = self.new_scope("module", None, "")
+        self.block(self.tree.body, module_scope)
+        self.recogniser.module_done(self, module_scope)
+        self.run_deferred()
+        found = self.recogniser.finish(self)
+        diagnostics = [
+            diagnostic(item.code, self.path, *self.start(item.anchor), item.message)
+            for item in self.pending
+        ]
+        return found, diagnostics
+
+    def run_deferred(self) -> None:
+        """Walk function bodies (after the module ran, as Python would call them)."""
+        done = 0
+        while done < len(self.deferred):  # bodies may defer nested functions' bodies
+            body, scope = self.deferred[done]
+            done += 1
+            self.block(body, scope)
+        self.deferred.clear()
+
+    def new_scope(
+        self,
+        kind: Any,
+        parent: Scope | None,
+        prefix: str,
+        node: FunctionNode | ast.ClassDef | None = None,
+        *,
+        in_function: bool = False,
+        unloadable: bool = False,
+    ) -> Scope:
+        return Scope(
+            kind=kind,
+            parent=parent,
+            qualname_prefix=prefix,
+            node=node,
+            in_function=in_function,
+            unloadable=unloadable,
+            relevant=self.recogniser.relevant,
+        )
+
+    # -- positions and diagnostics -----------------------------------------------------------
+
+    def start(self, anchor: Anchor) -> tuple[int, int]:
+        """(line, column), 1-based, of a statement, a decorator's `@` line or an expression."""
+        if isinstance(anchor, Decorator):
+            owner = anchor.owner
+            return anchor.expression.lineno, self.source.column(owner.lineno, owner.col_offset)
+        return anchor.lineno, self.source.column(anchor.lineno, anchor.col_offset)
+
+    def end_line(self, anchor: Anchor) -> int:
+        if isinstance(anchor, Decorator):
+            return anchor.expression.end_lineno or anchor.expression.lineno
+        return anchor.end_lineno or anchor.lineno
+
+    def segment(self, node: ast.AST) -> str:
+        return self.source.segment(node)
+
+    def report(self, code: Code, where: Anchor, message: str) -> None:
+        """A diagnostic at `where` if it is a statement or a decorator, else at the statement
+        (or decorator) being walked."""
+        if not isinstance(where, ast.stmt | Decorator):
+            assert self.anchor is not None
+            where = self.anchor
+        self.pending.append(_Pending(code, where, message))
+
+    def constants(self, scope: Scope) -> NameResolver:
+        def resolve(name: str) -> Any:
+            symbol = scope.lookup(name)
+            return symbol.value if isinstance(symbol, Const) else UNKNOWN
+
+        return resolve
+
+    # -- statements --------------------------------------------------------------------------
+
+    def block(self, body: Sequence[ast.stmt], scope: Scope) -> None:
+        for statement in body:
+            self.statement(statement, scope)
+
+    def statement(self, node: ast.stmt, scope: Scope) -> None:
+        if self.walrus and not isinstance(node, _DEFINITIONS):
+            self.named_expressions(node, scope)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self.function_def(node, scope)
+        elif isinstance(node, ast.ClassDef):
+            self.class_def(node, scope)
+        elif isinstance(node, ast.If):
+            self.if_statement(node, scope)
+        elif isinstance(node, _TRY):
+            self.try_statement(node, scope)
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            for name in target_names(node.target):
+                scope.bind(name, OTHER)
+            self.branches(scope, [node.body], node.orelse or None)
+        elif isinstance(node, ast.While):
+            self.branches(scope, [node.body], node.orelse or None)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    for name in target_names(item.optional_vars):
+                        scope.bind(name, OTHER)
+            self.block(node.body, scope)
+        elif isinstance(node, ast.Match):
+            for case in node.cases:
+                _bind_pattern(case.pattern, scope)
+            self.branches(scope, [case.body for case in node.cases], None)
+        else:
+            self.small(node, scope)
+
+    def named_expressions(self, node: ast.AST, scope: Scope) -> None:
+        """Bind the targets of `:=` in a statement's own expressions (not in nested blocks
+        or lambdas), in source order."""
+        stack: list[ast.AST] = [
+            child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.stmt)
+        ]
+        stack.reverse()
+        while stack:
+            current = stack.pop()
+            if isinstance(current, ast.Lambda | ast.stmt):
+                continue
+            if isinstance(current, ast.NamedExpr):
+                for name in target_names(current.target):
+                    scope.bind(name, self.expression(current.value, scope))
+            children = list(ast.iter_child_nodes(current))
+            children.reverse()
+            stack.extend(children)
+
+    def branches(
+        self,
+        scope: Scope,
+        bodies: Sequence[Sequence[ast.stmt]],
+        orelse: Sequence[ast.stmt] | None,
+    ) -> None:
+        """Run each body from the current state and merge the outcomes (branch semantics);
+        without an `else`, the state where no body ran is an outcome too."""
+        start = dict(scope.state)
+        outcomes: list[dict[str, Symbol]] = []
+        for body in bodies:
+            scope.state = dict(start)
+            self.block(body, scope)
+            outcomes.append(scope.state)
+        if orelse is not None:
+            scope.state = dict(start)
+            self.block(orelse, scope)
+            outcomes.append(scope.state)
+        else:
+            outcomes.append(start)
+        scope.state = merge(outcomes, self.recogniser.preferred)
+
+    def if_statement(self, node: ast.If, scope: Scope) -> None:
+        """`if`/`elif`/`else`, the chain walked in a loop (it may be thousands long)."""
+        start = scope.state
+        outcomes: list[dict[str, Symbol]] = []
+        current = node
+        while True:
+            scope.state = start
+            if current is not node and self.walrus:
+                self.named_expressions(current.test, scope)
+            if not _is_type_checking(current.test, scope):  # `if TYPE_CHECKING:` never runs
+                guarded = _is_main_guard(current.test)
+                scope.state = dict(start)
+                self.main_guard += guarded
+                self.block(current.body, scope)
+                self.main_guard -= guarded
+                outcomes.append(scope.state)
+            orelse = current.orelse
+            if len(orelse) == 1 and isinstance(orelse[0], ast.If):
+                current = orelse[0]
+                continue
+            scope.state = dict(start)
+            self.block(orelse, scope)
+            outcomes.append(scope.state)
+            break
+        scope.state = merge(outcomes, self.recogniser.preferred)
+
+    def try_statement(self, node: ast.Try, scope: Scope) -> None:
+        self.block(node.body, scope)
+        self.block(node.orelse, scope)
+        success = scope.state
+        outcomes = [success]
+        for handler in node.handlers:
+            scope.state = dict(success)
+            if handler.name is not None:
+                scope.bind(handler.name, OTHER)
+            self.block(handler.body, scope)
+            outcomes.append(scope.state)
+        scope.state = merge(outcomes, self.recogniser.preferred)
+        self.block(node.finalbody, scope)
+
+    def small(self, node: ast.stmt, scope: Scope) -> None:
+        self.anchor = node
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname is not None:
+                    scope.bind(alias.asname, Qual(alias.name))
+                else:
+                    top = alias.name.split(".")[0]
+                    scope.bind(top, Qual(top))
+        elif isinstance(node, ast.ImportFrom):
+            self.import_from(node, scope)
+        elif isinstance(node, ast.Assign):
+            symbol = self.assigned(node, node.value, scope, node.targets[0])
+            single = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            for target in node.targets:
+                for name in target_names(target):
+                    scope.bind(name, symbol if single else OTHER)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                symbol = self.assigned(node, node.value, scope, node.target)
+                for name in target_names(node.target):
+                    scope.bind(name, symbol if isinstance(node.target, ast.Name) else OTHER)
+        elif isinstance(node, ast.AugAssign):
+            for name in target_names(node.target):
+                scope.bind(name, OTHER)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                for name in target_names(target):
+                    scope.unbind(name)
+        elif isinstance(node, ast.Global) and scope.kind == "function":
+            scope.declared_globals.update(node.names)
+
+    def import_from(self, node: ast.ImportFrom, scope: Scope) -> None:
+        module = None if node.level or node.module is None else node.module
+        if len(node.names) == 1 and node.names[0].name == "*":
+            for name, symbol in self.recogniser.star_import(module).items():
+                scope.bind(name, symbol)
+            return
+        for alias in node.names:
+            symbol: Symbol = Qual(f"{module}.{alias.name}") if module else OTHER
+            scope.bind(alias.asname or alias.name, symbol)
+
+    def assigned(
+        self, statement: ast.stmt, value: ast.expr, scope: Scope, target: ast.expr
+    ) -> Symbol:
+        symbol = self.expression(value, scope)
+        if isinstance(target, ast.Name):
+            self.recogniser.assigned(self, statement, value, target.id, symbol, scope)
+        return symbol
+
+    # -- definitions -------------------------------------------------------------------------
+
+    def function_def(self, node: FunctionNode, scope: Scope) -> None:
+        bound = self.recogniser.function_def(self, node, scope)
+        scope.bind(node.name, FunctionRef(node, scope) if bound is None else bound)
+        inner = self.new_scope(
+            "function",
+            scope,
+            f"{scope.qualname_prefix}{node.name}.<locals>.",
+            node,
+            in_function=True,
+            unloadable=True,
+        )
+        self.deferred.append((node.body, inner))
+
+    def class_def(self, node: ast.ClassDef, scope: Scope) -> None:
+        inner = self.new_scope(
+            "class",
+            scope,
+            f"{scope.qualname_prefix}{node.name}.",
+            node,
+            in_function=scope.in_function,
+            unloadable=scope.unloadable or bool(self.main_guard),
+        )
+        guard = self.main_guard
+        self.main_guard = 0
+        self.block(node.body, inner)
+        self.main_guard = guard
+        scope.bind(node.name, ClassRef(inner))
+
+    # -- expressions -------------------------------------------------------------------------
+
+    def expression(self, node: ast.expr, scope: Scope) -> Symbol:
+        """What an expression evaluates to, as far as discovery cares."""
+        if isinstance(node, ast.Name):
+            return scope.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            attributes: list[str] = []
+            root: ast.expr = node
+            while isinstance(root, ast.Attribute):
+                attributes.append(root.attr)
+                root = root.value
+            symbol = self.expression(root, scope)
+            for attribute in reversed(attributes):
+                if isinstance(symbol, Qual):
+                    symbol = Qual(f"{symbol.name}.{attribute}")
+                elif isinstance(symbol, ClassRef):
+                    symbol = symbol.scope.state.get(attribute, OTHER)
+                else:
+                    return OTHER
+            return symbol
+        if isinstance(node, ast.Call):
+            result = self.recogniser.call(self, node, scope)
+            return OTHER if result is None else result
+        value = literal_value(node, self.constants(scope))
+        if value is not UNKNOWN:
+            return Const(value)
+        return OTHER
+
+
+def _is_type_checking(test: ast.expr, scope: Scope) -> bool:
+    """`TYPE_CHECKING` / `typing.TYPE_CHECKING` (from typing or typing_extensions)."""
+    symbol: Symbol
+    if isinstance(test, ast.Name):
+        symbol = scope.lookup(test.id)
+    elif isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name):
+        base = scope.lookup(test.value.id)
+        symbol = Qual(f"{base.name}.{test.attr}") if isinstance(base, Qual) else OTHER
+    else:
+        return False
+    return isinstance(symbol, Qual) and symbol.name in (
+        "typing.TYPE_CHECKING",
+        "typing_extensions.TYPE_CHECKING",
+    )
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return False
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    strings = [s for s in sides if literal_value(s) == "__main__"]
+    return len(names) == 1 and len(strings) == 1
+
+
+def _bind_pattern(pattern: ast.pattern, scope: Scope) -> None:
+    for node in ast.walk(pattern):
+        if isinstance(node, ast.MatchAs | ast.MatchStar) and node.name is not None:
+            scope.bind(node.name, OTHER)
+        elif isinstance(node, ast.MatchMapping) and node.rest is not None:
+            scope.bind(node.rest, OTHER)
+
+
+__all__ = [
+    "Anchor",
+    "Decorator",
+    "Recogniser",
+    "Source",
+    "Walker",
+    "codes",
+    "diagnostic",
+]

@@ -432,8 +432,8 @@ class Walker:
                 scope.bind(name, symbol)
             return
         for alias in node.names:
-            symbol: Symbol = Qual(f"{module}.{alias.name}") if module else OTHER
-            scope.bind(alias.asname or alias.name, symbol)
+            imported: Symbol = Qual(f"{module}.{alias.name}") if module else OTHER
+            scope.bind(alias.asname or alias.name, imported)
 
     def assigned(
         self, statement: ast.stmt, value: ast.expr, scope: Scope, target: ast.expr

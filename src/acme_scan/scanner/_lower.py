@@ -26,17 +26,8 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_NEW_FSTRINGS = sys.version_info >= (3, 12)
-
-
-def _shim(name: str, base: type[ast.AST], fields: tuple[str, ...]) -> type[ast.AST]:
-    existing = getattr(ast, name, None)
-    if existing is not None:
-        return existing  # type: ignore[no-any-return]
-    return type(name, (base,), {"_fields": fields, "__module__": "ast"})
-
-
-_type_param_base: type[ast.AST] = getattr(ast, "type_param", None) or type(
+_RUNNING = sys.version_info[:2]
+_TYPE_PARAM_BASE: type[ast.AST] = getattr(ast, "type_param", None) or type(
     "type_param",
     (ast.AST,),
     {
@@ -45,29 +36,51 @@ _type_param_base: type[ast.AST] = getattr(ast, "type_param", None) or type(
         "__module__": "ast",
     },
 )
-_TypeVarFields = ("name", "bound", "default_value") if sys.version_info >= (3, 13) else None
-TypeAlias = _shim("TypeAlias", ast.stmt, ("name", "type_params", "value"))
-TypeVar = _shim("TypeVar", _type_param_base, ("name", "bound"))
-ParamSpec = _shim("ParamSpec", _type_param_base, ("name",))
-TypeVarTuple = _shim("TypeVarTuple", _type_param_base, ("name",))
-_HAS_TYPE_PARAMS = "type_params" in ast.FunctionDef._fields
-_HAS_DEFAULTS = "default_value" in getattr(ast, "TypeVar", ast.AST)._fields
+_CLASSES: dict[tuple[str, tuple[str, ...]], type[ast.AST]] = {}
 
 
-def _with_type_params(cls: type[ast.AST]) -> type[ast.AST]:
-    return type(cls.__name__, (cls,), {"_fields": (*cls._fields, "type_params")})
+_OPTIONAL = ("bound", "default_value")
 
 
-_GENERIC: dict[type[ast.AST], type[ast.AST]] = {}
+def node_class(name: str, base: type[ast.AST], fields: tuple[str, ...]) -> type[ast.AST]:
+    """The `ast` class `name` with exactly `fields` (a newer Python's shape of it).
+
+    The running interpreter's own class when it has that shape; else a look-alike with that
+    name and those fields, a subclass of the running interpreter's class when it has one (so
+    isinstance checks hold) or of `base`.
+    """
+    existing: type[ast.AST] | None = getattr(ast, name, None)
+    if existing is not None and existing._fields == fields:
+        return existing
+    key = (name, fields)
+    if key not in _CLASSES:
+        parent = existing if existing is not None else base
+        namespace: dict[str, Any] = {"_fields": fields, "__module__": "ast"}
+        # Optional fields default to None, so `ast.dump` omits them as CPython's classes do.
+        namespace.update({field: None for field in fields if field in _OPTIONAL})
+        _CLASSES[key] = type(name, (parent,), namespace)
+    return _CLASSES[key]
 
 
-def _generic(cls: type[ast.AST]) -> type[ast.AST]:
-    """`cls` with a `type_params` field (a subclass: isinstance checks still hold)."""
-    if _HAS_TYPE_PARAMS:
-        return cls
-    if cls not in _GENERIC:
-        _GENERIC[cls] = _with_type_params(cls)
-    return _GENERIC[cls]
+class _Shapes:
+    """Node classes as the target Python version builds them."""
+
+    def __init__(self, target: tuple[int, int]) -> None:
+        self.target = target
+        self.new_fstrings = target >= (3, 12)
+        self.type_params = target >= (3, 12)
+        defaults = ("default_value",) if target >= (3, 13) else ()
+        base = _TYPE_PARAM_BASE
+        self.type_var: Any = node_class("TypeVar", base, ("name", "bound", *defaults))
+        self.param_spec: Any = node_class("ParamSpec", base, ("name", *defaults))
+        self.type_var_tuple: Any = node_class("TypeVarTuple", base, ("name", *defaults))
+        self.type_alias: Any = node_class("TypeAlias", ast.stmt, ("name", "type_params", "value"))
+        self.try_star: Any = node_class("TryStar", ast.stmt, ast.Try._fields)
+
+    def generic(self, cls: type[ast.AST]) -> type[ast.AST]:
+        """`cls` (a function or class definition) with a `type_params` field."""
+        fields = cls._fields if "type_params" in cls._fields else (*cls._fields, "type_params")
+        return node_class(cls.__name__, cls, fields)
 
 
 _BINARY: dict[type[cst.CSTNode], type[ast.operator]] = {
@@ -123,9 +136,10 @@ _CONSTANT_NAMES = {"True": True, "False": False, "None": None}
 Ctx = type[ast.expr_context]
 
 
-def lower(module: cst.Module, text: str) -> ast.Module:
-    """The `ast.Module` CPython builds for `text`, from LibCST's tree of it."""
-    return _Lowering(module, text).module()
+def lower(module: cst.Module, text: str, target: tuple[int, int] | None = None) -> ast.Module:
+    """The `ast.Module` CPython `target` (default: the running one) builds for `text`, from
+    LibCST's tree of it."""
+    return _Lowering(module, text, _Shapes(target or _RUNNING)).module()
 
 
 def _identifier(name: str) -> str:
@@ -133,7 +147,8 @@ def _identifier(name: str) -> str:
 
 
 class _Lowering:
-    def __init__(self, module: cst.Module, text: str) -> None:
+    def __init__(self, module: cst.Module, text: str, shapes: _Shapes) -> None:
+        self.shapes = shapes
         self.cst_module = module
         self.positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         self.lines = _LINE_BREAK.split(text)
@@ -271,7 +286,7 @@ class _Lowering:
         if isinstance(node, cst.Nonlocal):
             return ast.Nonlocal(names=[_identifier(item.name.value) for item in node.names])
         if isinstance(node, cst.TypeAlias):
-            return TypeAlias(  # type: ignore[call-arg,return-value]
+            return self.shapes.type_alias(  # type: ignore[no-any-return]
                 name=self.expr(node.name, ast.Store),
                 type_params=self.type_params(node.type_parameters),
                 value=self.expr(node.value),
@@ -386,9 +401,7 @@ class _Lowering:
             return cls_with(items=items, body=self.suite(node.body), type_comment=None)
         if isinstance(node, cst.Try | cst.TryStar):
             if isinstance(node, cst.TryStar):
-                cls_try: Any = getattr(ast, "TryStar", None)
-                if cls_try is None:
-                    cls_try = _shim("TryStar", ast.stmt, ast.Try._fields)
+                cls_try: Any = self.shapes.try_star
             else:
                 cls_try = ast.Try
             return cls_try(
@@ -418,8 +431,8 @@ class _Lowering:
         type_parameters: cst.TypeParameters | None,
     ) -> Any:
         params = self.type_params(type_parameters)
-        if params or _HAS_TYPE_PARAMS:
-            cls = _generic(cls)
+        if params or self.shapes.type_params:
+            cls = self.shapes.generic(cls)
             fields["type_params"] = params
         return cls(**fields)
 
@@ -449,19 +462,19 @@ class _Lowering:
             default = getattr(parameter, "default", None)
             if isinstance(param, cst.TypeVar):
                 bound = None if param.bound is None else self.expr(param.bound)
-                lowered = TypeVar(name=name, bound=bound)  # type: ignore[call-arg]
-                last: cst.CSTNode = param.bound if param.bound is not None else param.name
+                lowered = self.shapes.type_var(name=name, bound=bound)
+                last: cst.CSTNode = param.name if param.bound is None else _outer(param.bound, -1)
             elif isinstance(param, cst.TypeVarTuple):
-                lowered = TypeVarTuple(name=name)  # type: ignore[call-arg]
+                lowered = self.shapes.type_var_tuple(name=name)
                 last = param.name
             else:
-                lowered = ParamSpec(name=name)  # type: ignore[call-arg]
+                lowered = self.shapes.param_spec(name=name)
                 last = param.name
-            if _HAS_DEFAULTS:
+            if "default_value" in type(lowered)._fields:
                 value = None if default is None else self.expr(default)
-                lowered.default_value = value  # type: ignore[attr-defined]
+                lowered.default_value = value
                 if default is not None:
-                    last = default
+                    last = _outer(default, -1)
             self.span(lowered, param, last)
             result.append(lowered)
         return result
@@ -810,11 +823,21 @@ class _Lowering:
                 self.fstring_parts(values_out, part)
         result = ast.JoinedStr(values=values_out)
         self.located(result, node)
-        if not _NEW_FSTRINGS:
+        if not self.shapes.new_fstrings:
             _spread(result, result)
         return result
 
-    def _text(self, values: list[Any], text: str, where: cst.CSTNode | None) -> None:
+    def _extend(self, node: ast.AST, end: tuple[int, int]) -> None:
+        node.end_lineno = end[0]  # type: ignore[attr-defined]
+        node.end_col_offset = self.byte(*end)  # type: ignore[attr-defined]
+
+    def _text(
+        self,
+        values: list[Any],
+        text: str,
+        where: cst.CSTNode | None,
+        start: tuple[int, int] | None = None,
+    ) -> None:
         if not text:
             return
         if values and isinstance(values[-1], ast.Constant):
@@ -828,6 +851,8 @@ class _Lowering:
         constant = ast.Constant(value=text, kind=None)
         if where is not None:
             self.located(constant, where)
+        elif start is not None:
+            self.at(constant, start, start)
         values.append(constant)
 
     def fstring_parts(self, values: list[Any], node: cst.FormattedString) -> None:
@@ -848,7 +873,9 @@ class _Lowering:
                     + self.cst_module.code_for_node(part.whitespace_after_expression)
                     + self.cst_module.code_for_node(part.equal)
                 )
-                self._text(values, source, None)
+                opening, equal = self.range(part).start, self.range(part.equal).end
+                self._text(values, source, None, (opening.line, opening.column + 1))
+                self._extend(values[-1], (equal.line, equal.column))
             conversion = -1 if part.conversion is None else ord(part.conversion)
             if part.equal is not None and part.conversion is None and part.format_spec is None:
                 conversion = ord("r")
@@ -862,13 +889,35 @@ class _Lowering:
                         holder = cst.FormattedString(parts=[piece], start='f"', end='"')
                         self.fstring_parts(spec_values, holder)
                 spec = ast.JoinedStr(values=spec_values)
-                self.located(spec, part)
-                if not _NEW_FSTRINGS:  # before 3.12: the position of this f-string token
+                if part.format_spec:
+                    first = self.range(part.format_spec[0]).start
+                    last = self.range(part.format_spec[-1]).end
+                    self.at(spec, (first.line, first.column - 1), (last.line, last.column))
+                    if self.shapes.target == (3, 12) and not isinstance(
+                        spec_values[-1], ast.Constant
+                    ):  # 3.12 ends a spec that ends with a field with an empty constant
+                        empty = ast.Constant(value="", kind=None)
+                        spec_values.append(
+                            self.at(empty, (last.line, last.column), (last.line, last.column))
+                        )
+                else:
+                    self.located(spec, part)
+                if not self.shapes.new_fstrings:  # before 3.12: the position of this f-string token
                     _spread(spec, self.located(ast.Constant(value=""), node), deep=True)
-            formatted = ast.FormattedValue(
-                value=self.expr(part.expression), conversion=conversion, format_spec=spec
-            )
+            value = self.expr(part.expression)
+            if (
+                not self.shapes.new_fstrings
+                and isinstance(value, ast.Tuple)
+                and not value_parens(part.expression)
+            ):  # before 3.12 a field was parsed as `(expr)`: a bare tuple spans the parentheses
+                value.col_offset -= 1
+                value.end_col_offset = (value.end_col_offset or 0) + 1
+            formatted = ast.FormattedValue(value=value, conversion=conversion, format_spec=spec)
             values.append(self.located(formatted, part))
+
+
+def value_parens(node: cst.BaseExpression) -> bool:
+    return bool(node.lpar)
 
 
 def _outer(node: cst.BaseExpression, side: int) -> cst.CSTNode:

@@ -13,12 +13,16 @@ CPython's message and location.
 from __future__ import annotations
 
 import ast
+import logging
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from acme_scan import codes
 from acme_scan.scanner.engine import diagnostic
+
+logger = logging.getLogger(__name__)
 
 #: CPython messages that reject input for its depth, size or bytes, not its grammar.
 _NOT_GRAMMAR = (
@@ -85,8 +89,14 @@ def _parse_with_libcst(text: str) -> ast.Module | None:
     except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError, TypeError):
         return None
     try:
-        return lower(module, text)
+        # Syntax this interpreter lacks is at least Python 3.12's: build that version's tree.
+        return lower(module, text, max(sys.version_info[:2], (3, 12)))
     except (RecursionError, MemoryError):
+        return None
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # A LibCST node with no `ast` counterpart in the versions lowered to (say, a
+        # Python 3.14 template string): the module stays an AS001 with CPython's message.
+        logger.debug("cannot lower LibCST's tree to ast: %s", exc)
         return None
 
 

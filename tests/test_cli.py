@@ -133,3 +133,36 @@ def test_console_script_on_the_bundled_example(tmp_path: Path) -> None:
     ]
     assert "5 flows in 3 files" in result.stderr
     assert "prefect" not in " ".join(sys.modules) or True  # the scan ran in another process
+
+
+def test_hostile_nesting_is_as001_and_scan_and_check_complete(write_files: WriteFiles) -> None:
+    """3,000 nested parentheses once crashed LibCST's native parser and the whole scan."""
+    padding = "from prefect import flow\n\n" + "".join(
+        f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(80)
+    )
+    files: dict[str, str | bytes] = {f"pad/m{i:03d}.py": padding for i in range(450)}
+    files["deep.py"] = "from prefect import flow\nx = " + "(" * 3000 + ")" * 3000 + "\n"
+    files["flows.py"] = "from prefect import flow\n\n@flow\ndef fine(): ...\n"
+    root = write_files(files)
+    scan = subprocess.run(
+        [sys.executable, "-m", "acme_scan", "scan", str(root), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert scan.returncode == 0, scan.stderr
+    index = orjson.loads((root / ".acme_scan" / "index.json").read_bytes())
+    [diagnostic] = index["files"]["deep.py"]["diagnostics"]
+    assert diagnostic["code"] == "AS001"
+    assert "too many nested parentheses" in diagnostic["message"]
+    assert [flow["qualname"] for flow in index["flows"]] == ["fine"]
+    assert len(index["files"]) == 452
+    check = subprocess.run(
+        [sys.executable, "-m", "acme_scan", "check", "--root", str(root), "--no-write"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 1, check.stdout + check.stderr  # findings, not a crash
+    assert "AS001" in check.stdout
+    assert "Traceback" not in check.stderr

@@ -156,6 +156,25 @@ def test_warm_scan_loads_neither_parser_nor_models(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("form", ["summary", "table"])
+def test_cold_scan_loads_neither_libcst_nor_pydantic(tmp_path: Path, form: str) -> None:
+    """The fast path parses with CPython's `ast`; LibCST is only for syntax it lacks."""
+    expected = generate(tmp_path, 30)
+    code = (
+        "import sys; from acme_scan.cli import main;"
+        f"code = main(['scan', {str(tmp_path)!r}, '-q', '--cold', '--format', {form!r}]);"
+        "heavy = ('libcst', 'pydantic', 'acme_scan.models');"
+        "loaded = sorted(m for m in heavy if m in sys.modules);"
+        "print(loaded, file=sys.stderr); sys.exit(code or (1 if loaded else 0))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    index = orjson.loads((tmp_path / ".acme_scan" / "index.json").read_bytes())
+    assert len(index["flows"]) == expected > 0
+
+
 def test_unchanged_project_skips_reading_the_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,7 +56,10 @@ def parse(text: str, path: str) -> Parsed | dict[str, Any]:
         except ValueError as error:  # a null byte (before Python 3.12)
             return diagnostic(codes.SYNTAX_ERROR, path, 1, 0, f"invalid source: {error}")
         except (RecursionError, MemoryError) as error:
-            message = f"cannot parse: {type(error).__name__}: {error}"
+            message = (
+                f"cannot parse: {type(error).__name__}: {error} (too deeply nested for "
+                "Python's parser; the module cannot be imported either)"
+            )
             return diagnostic(codes.SYNTAX_ERROR, path, 0, 0, message)
     rejected = diagnostic(
         codes.SYNTAX_ERROR,

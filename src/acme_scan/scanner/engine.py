@@ -199,6 +199,7 @@ class Walker:
     pending: list[_Pending] = field(default_factory=list)
     deferred: list[tuple[Sequence[ast.stmt], Scope]] = field(default_factory=list)
     walrus: bool = False
+    calls: dict[ast.Call, Symbol] = field(default_factory=dict)
 
     # -- driver ------------------------------------------------------------------------------
 
@@ -495,12 +496,40 @@ class Walker:
                     return OTHER
             return symbol
         if isinstance(node, ast.Call):
-            result = self.recogniser.call(self, node, scope)
-            return OTHER if result is None else result
+            return self.call(node, scope)
         value = literal_value(node, self.constants(scope))
         if value is not UNKNOWN:
             return Const(value)
         return OTHER
+
+    def call(self, node: ast.Call, scope: Scope) -> Symbol:
+        """A call's value, from the recogniser; evaluated once per call node.
+
+        Calls nested through their callee (`f()()()`, `a().b().c()`) are evaluated innermost
+        first in a loop, so a chain of any length costs no recursion.
+        """
+        known = self.calls.get(node)
+        if known is not None:
+            return known
+        inner: list[ast.Call] = []
+        current = node.func
+        while isinstance(current, ast.Call | ast.Attribute):
+            if isinstance(current, ast.Call):
+                if current in self.calls:
+                    break
+                inner.append(current)
+                current = current.func
+            else:
+                current = current.value
+        for call in reversed(inner):
+            self.calls[call] = self._call(call, scope)
+        result = self._call(node, scope)
+        self.calls[node] = result
+        return result
+
+    def _call(self, node: ast.Call, scope: Scope) -> Symbol:
+        result = self.recogniser.call(self, node, scope)
+        return OTHER if result is None else result
 
 
 def _is_type_checking(test: ast.expr, scope: Scope) -> bool:

@@ -10,6 +10,8 @@ KIND is one of:
 
 - `stat`: the stat floor, a walk that `stat`s every `.py` file acme-scan would consider;
 - `read`: the read floor, the same walk reading every such file's bytes;
+- `parse`: the parse floor, `ast.parse` of every such file that mentions `prefect` and
+  `flow` (the candidates a scanner must parse);
 - `original`: `PrefectFlowFinder(root)()` of whichever `acme_portal_sdk` the interpreter has;
 - `prefect`: `prefect.cli._prompts.search_for_flow_functions(root)`, the search
   `prefect deploy` runs (import time and call time are reported separately).
@@ -17,12 +19,15 @@ KIND is one of:
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import contextlib
 import importlib
 import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,6 +82,21 @@ def read_all(root: str) -> dict[str, Any]:
     return {"files": files, "bytes": size}
 
 
+def parse_candidates(root: str) -> dict[str, Any]:
+    """The floor of a cold scan's parsing: `ast.parse` of the files mentioning Prefect flows."""
+    files = candidates = 0
+    warnings.simplefilter("ignore")
+    for path in python_files(root):
+        files += 1
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if b"prefect" in data and (b"flow" in data or b"Flow" in data):
+            candidates += 1
+            with contextlib.suppress(SyntaxError, ValueError, RecursionError, MemoryError):
+                ast.parse(data)
+    return {"files": files, "candidates": candidates}
+
+
 def run_original(root: str) -> dict[str, Any]:
     """`PrefectFlowFinder(root)()` of the installed `acme_portal_sdk` (meant: 1.2.0)."""
     module = importlib.import_module("acme_portal_sdk.prefect.flow_finder")
@@ -103,7 +123,13 @@ def run_prefect(root: str) -> dict[str, Any]:
     }
 
 
-KINDS = {"stat": stat_walk, "read": read_all, "original": run_original, "prefect": run_prefect}
+KINDS = {
+    "stat": stat_walk,
+    "read": read_all,
+    "parse": parse_candidates,
+    "original": run_original,
+    "prefect": run_prefect,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -166,6 +166,185 @@ def generate(root: Path, files: int) -> int:
     return expected
 
 
+# -- large pipeline modules -------------------------------------------------------------------
+# Real pipeline repositories keep many flows per module among helpers, tasks and classes.
+
+_LARGE_HEADER = '''"""Pipelines of domain {i}: extraction, cleaning, loading and reporting."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from prefect import flow, task
+from prefect.tasks import task_input_hash
+
+logger = logging.getLogger(__name__)
+
+DOMAIN = "domain-{i}"
+RETRIES = 2
+DEFAULT_PATH = Path("/data/domain-{i}")
+
+
+class Stage(enum.Enum):
+    RAW = "raw"
+    CLEAN = "clean"
+    REPORT = "report"
+
+
+@dataclass
+class Batch:
+    """A batch of records of domain {i}."""
+
+    name: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    stage: Stage = Stage.RAW
+
+    def size(self) -> int:
+        return len(self.rows)
+
+    def clean(self) -> Batch:
+        rows = [row for row in self.rows if row.get("ok", True)]
+        return Batch(self.name, rows, Stage.CLEAN)
+
+
+class Loader:
+    """Loads batches into the warehouse."""
+
+    def __init__(self, target: str, chunk: int = 500) -> None:
+        self.target = target
+        self.chunk = chunk
+
+    def load(self, batch: Batch) -> int:
+        loaded = 0
+        for start in range(0, batch.size(), self.chunk):
+            loaded += len(batch.rows[start : start + self.chunk])
+        logger.info("loaded %s rows into %s", loaded, self.target)
+        return loaded
+
+'''
+
+_LARGE_HELPER = '''
+def helper_{i}_{k}(values: list[int], factor: float = {k}.5) -> list[float]:
+    """Scale and filter values ({k})."""
+    result = []
+    for value in values:
+        if value % {m} == 0:
+            continue
+        scaled = value * factor
+        if scaled > 1000:
+            scaled = 1000.0
+        result.append(round(scaled, 2))
+    return result
+
+'''
+
+_LARGE_TASK = '''
+@task(retries=RETRIES, cache_key_fn=task_input_hash)
+def step_{i}_{k}(batch: Batch, limit: int = {k}0) -> Batch:
+    """Task {k} of domain {i}."""
+    rows = batch.rows[:limit]
+    return Batch(batch.name, rows, batch.stage)
+
+'''
+
+_LARGE_FLOWS = [
+    (
+        '''
+@flow(name="extract-{i}-{k}", retries=RETRIES, log_prints=True)
+def extract_{i}_{k}(source: str, day: datetime.date, limit: int = 100) -> Batch:
+    """Extract records of one day.
+
+    Args:
+        source: where the records come from
+        day: the day to extract
+        limit: at most this many records
+    """
+    batch = Batch(f"{{source}}-{{day}}", [{{"id": n}} for n in range(limit)])
+    return step_{i}_{k}(batch, limit)
+
+''',
+        1,
+    ),
+    (
+        """
+@flow(description="Clean batch {k} of " + DOMAIN)
+async def clean_{i}_{k}(names: list[str], stage: Stage = Stage.CLEAN, strict: bool = False) -> int:
+    total = 0
+    for name in names:
+        total += Batch(name).clean().size()
+    return total
+
+""",
+        1,
+    ),
+    (
+        '''
+@flow
+def load_{i}_{k}(
+    target: str = "warehouse",
+    chunk: Optional[int] = None,
+    mode: Literal["append", "replace"] = "append",
+) -> int:
+    """Load into the warehouse."""
+    loader = Loader(target, chunk or 500)
+    return loader.load(Batch("load-{k}"))
+
+''',
+        1,
+    ),
+    (
+        '''
+def _report_{i}_{k}(
+    kind: str, recipients: tuple[str, ...] = ("ops",), **options: Any
+) -> dict[str, Any]:
+    """Build the report {k}."""
+    return {{"kind": kind, "recipients": list(recipients), **options}}
+
+
+report_{i}_{k} = flow(_report_{i}_{k}, name="report-{i}-{k}", timeout_seconds=600)
+weekly_{i}_{k} = report_{i}_{k}.with_options(name="weekly-{i}-{k}", retries=1)
+
+''',
+        2,
+    ),
+]
+
+
+def large_module(i: int) -> tuple[str, int]:
+    """One ~20 KB pipeline module: helpers, tasks, classes and 10+ flows."""
+    parts = [_LARGE_HEADER.format(i=i)]
+    flows = 0
+    k = 0
+    while flows < 12:
+        parts.append(_LARGE_HELPER.format(i=i, k=k, m=k % 5 + 2))
+        parts.append(_LARGE_TASK.format(i=i, k=k))
+        template, count = _LARGE_FLOWS[k % len(_LARGE_FLOWS)]
+        parts.append(template.format(i=i, k=k))
+        flows += count
+        k += 1
+    while sum(len(part) for part in parts) < 20_000:
+        parts.append(_LARGE_HELPER.format(i=i, k=k, m=k % 5 + 2))
+        k += 1
+    return "".join(parts), flows
+
+
+def generate_large(root: Path, files: int) -> int:
+    """Write `files` large pipeline modules under `root/pipelines`; return the flow count."""
+    expected = 0
+    package = root / "pipelines"
+    package.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        source, flows = large_module(i)
+        (package / f"domain_{i:03d}.py").write_text(source, encoding="utf-8")
+        expected += flows
+    return expected
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("root", type=Path)

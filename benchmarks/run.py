@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _child
-from benchmarks.generate import generate
+from benchmarks.generate import generate, generate_large
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "_child.py"
@@ -63,6 +63,7 @@ PREFECT = "prefect search, import+call"
 PREFECT_CALL = "prefect search, call only"
 READ = "floor: read all .py"
 STAT = "floor: stat walk"
+PARSE = "floor: ast.parse candidates"
 
 
 # --------------------------------------------------------------------------- measuring
@@ -316,6 +317,18 @@ def synthetic_corpus(cache: Path, files: int) -> Corpus:
     return Corpus(f"synthetic-{files}", label, root, count, int(data["expected"]))
 
 
+def large_corpus(cache: Path, files: int) -> Corpus:
+    """Large pipeline modules (~20 KB, helpers, classes, 12 flows each), like real repositories."""
+    root = cache / f"large-{files}"
+    generator = (HERE / "generate.py").read_bytes()
+    identity = {"files": files, "generator": hashlib.sha256(generator).hexdigest()}
+    data = _cached(root, identity)
+    if data is None:
+        data = _store(root, lambda tmp: {"expected": generate_large(tmp, files)}, identity)
+    count = _child.stat_walk(str(root))["files"]
+    return Corpus(f"large-{files}", f"large modules {files}", root, count, int(data["expected"]))
+
+
 def real_tree_corpus(cache: Path) -> Corpus:
     """A copy of this venv's site-packages (copied once; recopied when its packages change)."""
     source = Path(sysconfig.get_paths()["purelib"])
@@ -484,10 +497,11 @@ def _child_env(isolated: bool) -> dict[str, str]:
 
 
 def bench_floors(corpus: Corpus, work: Path, runs: int | None) -> list[Row]:
-    """The I/O floors: a bare read of every `.py` file, and a bare stat walk."""
+    """The floors: `ast.parse` of the candidate files, a bare read of every `.py` file, and a
+    bare stat walk."""
     rows = []
     result = work / "result.json"
-    for kind, tool in (("read", READ), ("stat", STAT)):
+    for kind, tool in (("parse", PARSE), ("read", READ), ("stat", STAT)):
         command = [sys.executable, str(CHILD), kind, str(corpus.root), str(result)]
 
         def run_once(command: list[str] = command) -> Sample:
@@ -498,6 +512,8 @@ def bench_floors(corpus: Corpus, work: Path, runs: int | None) -> list[Row]:
         row.expected = None
         if best.ok and best.sample.result.get("files") != corpus.files:
             row.notes.append(f"saw {best.sample.result.get('files')} files")
+        if best.ok and "candidates" in best.sample.result:
+            row.notes.append(f"{best.sample.result['candidates']:,} candidate files")
         rows.append(row)
     return rows
 
@@ -807,9 +823,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus_builders: list[Callable[[], Corpus]] = [lambda: synthetic_corpus(cache, 1000)]
     if not args.quick:
         corpus_builders = [
+            lambda: synthetic_corpus(cache, 30),
             lambda: real_tree_corpus(cache),
             *corpus_builders,
             lambda: synthetic_corpus(cache, 10_000),
+            lambda: large_corpus(cache, 80),
         ]
 
     rows: list[Row] = []

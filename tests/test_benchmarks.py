@@ -57,7 +57,14 @@ def test_harness_smoke(tmp_path: Path) -> None:
     rows = run.bench_acme_scan(corpus, work, runs=1) + run.bench_floors(corpus, work, runs=1)
     run.add_ratios(rows)
 
-    assert [row.tool for row in rows] == [run.COLD, run.WARM, run.CHANGED, run.READ, run.STAT]
+    assert [row.tool for row in rows] == [
+        run.COLD,
+        run.WARM,
+        run.CHANGED,
+        run.PARSE,
+        run.READ,
+        run.STAT,
+    ]
     for row in rows:
         assert row.wall is not None, row.notes
         assert row.wall > 0
@@ -75,9 +82,33 @@ def test_harness_smoke(tmp_path: Path) -> None:
     assert not run._editing(corpus.root).exists()
     assert run._cached(corpus.root, json.loads(run._marker(corpus.root).read_text())["identity"])
 
+    candidates = sum(
+        b"prefect" in data and b"flow" in data.lower()
+        for data in (path.read_bytes() for path in corpus.root.rglob("*.py"))
+    )
+    assert 0 < candidates < corpus.files
+    assert rows[3].notes == [f"{candidates:,} candidate files"]
+
     table = run.format_table(rows)
     assert run.COLD in table
     assert table.splitlines()[0].startswith("corpus")
+
+
+def test_large_corpus_modules_are_big_and_flow_dense(tmp_path: Path) -> None:
+    from acme_scan.scanner import scan_source
+    from benchmarks.generate import generate_large
+
+    expected = generate_large(tmp_path, 3)
+    paths = sorted((tmp_path / "pipelines").glob("*.py"))
+    assert len(paths) == 3
+    found = 0
+    for path in paths:
+        data = path.read_bytes()
+        assert len(data) >= 20_000
+        result = scan_source(data, path.name)
+        assert result.diagnostics == ()
+        found += len(result.flows)
+    assert found == expected == 36
 
 
 def test_measure_reports_failures_and_memory(tmp_path: Path) -> None:

@@ -1999,3 +1999,80 @@ def test_with_options_on_flow_accessed_through_its_class() -> None:
         "Holder.method": ("method", "decorator"),
         "y": ("y", "with_options"),
     }
+
+
+# Every construct CPython accepts in `ast.parse` but refuses in `compile()` (and some it
+# accepts): the scan says AS001 exactly when compiling fails, whether or not the cheap screen
+# (`scanner._compiles`) or `compile()` itself decided.
+COMPILE_CASES = [
+    "*a",
+    "x = *a",
+    "*a = b",
+    "a, *b, *c = d",
+    "a, (*b, *c) = d",
+    "for *a in b: pass",
+    "with x as *a: pass",
+    "a = b = *c",
+    "a += *b",
+    "print(*a)\nx = [*a, *b]\nx = (*a,)\nx[*a]\na[*b] = 1",
+    "return 1",
+    "class C:\n    return 1",
+    "class C:\n    if x:\n        from os import *",
+    "def g():\n    from os import *",
+    "for x in y:\n    pass\nelse:\n    break",
+    "while 1:\n    def g():\n        break",
+    "while 1:\n    class K:\n        continue",
+    "while 1:\n    try:\n        pass\n    finally:\n        continue",
+    "for x in y:\n    if x:\n        break\n    else:\n        continue",
+    "async def g():\n    yield 1\n    return 2",
+    "def g():\n    x = [(yield) for y in z]",
+    "__debug__ = 1",
+    "def g(__debug__): pass",
+    "g(__debug__=1)",
+    "def g(a, *, b, a): pass",
+    "def g(a, /, b, *a): pass",
+    "lambda x, x: 0",
+    "def g():\n    global x\n    x: int = 1",
+    "x = 1\nglobal x",
+    "nonlocal x",
+    "def g():\n    nonlocal x",
+    "try:\n    pass\nexcept:\n    pass\nexcept ValueError:\n    pass",
+    "try:\n    pass\nexcept ValueError:\n    pass\nexcept:\n    pass",
+    "from __future__ import annotations",
+    "import os\nfrom __future__ import annotations",
+    "if x:\n    from __future__ import annotations",
+    "def g():\n    from __future__ import annotations",
+    "from __future__ import braces",
+    "from __future__ import nested_scopes, generator_stop",
+    "async def g():\n    async for x in y:\n        pass",
+    "def g():\n    async for x in y:\n        pass",
+    "def g():\n    async with x:\n        pass",
+    "def g():\n    await x",
+    "async def g():\n    [x async for x in y]",
+    "def g():\n    [x async for x in y]",
+    "[x for *y in z]",
+    "[y := 1 for y in z]",
+    "class C:\n    [(y := 1) for x in z]",
+    "match x:\n    case a | b:\n        pass",
+    "match x:\n    case a:\n        pass\n    case b:\n        pass",
+    "".join(f"{'    ' * i}for x{i} in y:\n" for i in range(21)) + "    " * 21 + "pass",
+    "".join(f"{'    ' * i}for x{i} in y:\n" for i in range(12)) + "    " * 12 + "pass",
+]
+
+
+@pytest.mark.parametrize("body", COMPILE_CASES)
+def test_as001_exactly_when_cpython_refuses_to_compile(body: str) -> None:
+    source = f"from prefect import flow\n\n@flow\ndef f(): ...\n\n{body}\n"
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        pytest.skip("rejected by this Python's parser")
+    try:
+        compile(tree, PATH, "exec")
+    except SyntaxError:
+        compiles = False
+    else:
+        compiles = True
+    result = scan_source(source.encode(), PATH)
+    assert (result.status == "parsed") is compiles, result.diagnostics
+    assert bool(result.flows) is compiles

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from acme_scan import scan_project, scan_source
+from acme_scan import scan_project, scan_source, workers
 from acme_scan.scanner import _parse as scanner_parse
 from acme_scan.scanner import could_define_flows
 from benchmarks.generate import generate
@@ -144,7 +144,13 @@ def test_prefilter_never_drops_a_flow(tmp_path: Path) -> None:
     assert checked > 40
 
 
-def test_pool_and_inline_scans_are_identical(tmp_path: Path) -> None:
+def test_pool_and_inline_scans_are_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pool is used by bytes of source; make this small corpus use it, in many chunks.
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 1)
+    monkeypatch.setattr(workers, "CHUNK_BYTES", 20_000)
+    assert len(workers._chunks([workers.Job(f"{i}", None, 1000) for i in range(500)])) == 25
     expected = generate(tmp_path, 500)
     pooled = scan_project(tmp_path, write=False, workers=2).index
     inline = scan_project(tmp_path, write=False, workers=1).index

@@ -291,7 +291,7 @@ class Indexer:
                 records[rel] = old
                 file_flows[rel] = old_flows.get(rel, [])
             else:
-                jobs.append(Job(rel, old["hash"] if old is not None else None))
+                jobs.append(Job(rel, old["hash"] if old is not None else None, stat.st_size))
         stats.files = len(rels)
         done = len(rels) - len(jobs)
         for outcome in run_jobs(self.root, jobs, self.settings.prefilter, self.workers):
@@ -354,13 +354,18 @@ class Indexer:
         jobs: list[Job] = []
         for rel in sorted(candidates):
             old = self.records.get(rel)
-            if rel not in included or not os.path.isfile(os.path.join(self.root, rel)):
+            try:
+                size = os.stat(os.path.join(self.root, rel)).st_size
+                regular = rel in included and os.path.isfile(os.path.join(self.root, rel))
+            except OSError:
+                regular = False
+            if not regular:
                 if old is not None:
                     result.removed.extend(old["flows"])
                     del self.records[rel]
                     self.file_flows.pop(rel, None)
                 continue
-            jobs.append(Job(rel, old["hash"] if old is not None else None))
+            jobs.append(Job(rel, old["hash"] if old is not None else None, size))
         for outcome in run_jobs(self.root, jobs, self.settings.prefilter, self.workers):
             rel = outcome.rel
             old = self.records.get(rel)

@@ -23,16 +23,22 @@ from acme_scan import codes
 
 logger = logging.getLogger(__name__)
 
-#: Below this many files to load, a pool costs more than it saves.
-POOL_THRESHOLD = 400
-#: Files a worker handles per round trip.
-CHUNK_SIZE = 64
+#: Below this many bytes of source to scan, a pool costs more than it saves: forking a
+#: worker and shipping results back costs about what parsing ~150 KB does.
+POOL_MIN_BYTES = 400_000
+#: Bytes of source a worker handles per round trip (chunks keep both cores busy to the end).
+CHUNK_BYTES = 256_000
+#: At most this many files per round trip.
+CHUNK_FILES = 256
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
+    """A file to scan: its path, the hash its record had, and its size when listed."""
+
     rel: str
     old_hash: str | None
+    size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,16 +144,34 @@ def _scan_chunk(root: Path, jobs: Sequence[Job], prefilter: bool) -> list[Outcom
     return [load_and_scan(root, job, prefilter) for job in jobs]
 
 
+def _chunks(jobs: Sequence[Job]) -> list[Sequence[Job]]:
+    chunks: list[Sequence[Job]] = []
+    start = size = 0
+    for index, job in enumerate(jobs):
+        size += job.size
+        if size >= CHUNK_BYTES or index + 1 - start >= CHUNK_FILES:
+            chunks.append(jobs[start : index + 1])
+            start, size = index + 1, 0
+    if start < len(jobs):
+        chunks.append(jobs[start:])
+    return chunks
+
+
 def run_jobs(
     root: Path, jobs: Sequence[Job], prefilter: bool, workers: int | None = None
 ) -> Iterator[Outcome]:
-    """Outcomes of `jobs`, in order; in a process pool when that pays off."""
+    """Outcomes of `jobs`, in order; in a process pool when the bytes to scan pay for it."""
     count = default_workers() if workers is None else max(1, workers)
-    if count == 1 or len(jobs) < POOL_THRESHOLD or not _can_fork():
+    total = sum(job.size for job in jobs)
+    if count == 1 or total < POOL_MIN_BYTES or not _can_fork():
         for job in jobs:
             yield load_and_scan(root, job, prefilter)
         return
-    chunks = [jobs[i : i + CHUNK_SIZE] for i in range(0, len(jobs), CHUNK_SIZE)]
+    chunks = _chunks(jobs)
+    if len(chunks) < 2:
+        for job in jobs:
+            yield load_and_scan(root, job, prefilter)
+        return
     context = multiprocessing.get_context("fork")
     import acme_scan.scanner  # noqa: F401  (loaded once here, inherited by the workers)
 

@@ -96,6 +96,7 @@ def may_fail_to_compile(tree: ast.Module, source: str) -> bool:
 def _repeated_keyword(tree: ast.Module) -> bool:
     """A call or class definition naming one keyword argument twice (a compile error)."""
     stack: list[ast.AST] = [tree]
+    leaves = _LEAVES
     while stack:
         node = stack.pop()
         keywords = getattr(node, "keywords", None)
@@ -106,10 +107,39 @@ def _repeated_keyword(tree: ast.Module) -> bool:
         for name in node._fields:
             value = getattr(node, name, None)
             if type(value) is list:
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                stack.extend(item for item in value if type(item) not in leaves)
+            elif value is not None and type(value) not in leaves and isinstance(value, ast.AST):
                 stack.append(value)
     return False
+
+
+#: Node types with no calls below them (and plain values), never pushed by the walk.
+_LEAVES = frozenset(
+    {
+        ast.Name,
+        ast.Constant,
+        ast.Load,
+        ast.Store,
+        ast.Del,
+        ast.alias,
+        ast.Pass,
+        ast.Break,
+        ast.Continue,
+        ast.Global,
+        ast.Nonlocal,
+        ast.Import,
+        ast.ImportFrom,
+        str,
+        int,
+        type(None),
+        *(
+            cls
+            for cls in vars(ast).values()
+            if isinstance(cls, type)
+            and issubclass(cls, ast.operator | ast.cmpop | ast.unaryop | ast.boolop)
+        ),
+    }
+)
 
 
 def _risky(node: ast.stmt, kind: int, in_loop: bool, depth: int) -> bool:

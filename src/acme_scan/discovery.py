@@ -15,14 +15,23 @@ import os
 import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.settings import Settings
 
+if TYPE_CHECKING:
+    import pathspec
+
 logger = logging.getLogger(__name__)
+
+
+def _gitignore_spec(lines: Iterable[str]) -> pathspec.PathSpec[Any]:
+    """Compile gitignore-style patterns (pathspec is imported only when patterns exist)."""
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
 
 #: Folder names never descended into (any depth below the root).
 DEFAULT_EXCLUDED_DIRS = frozenset(
@@ -49,7 +58,7 @@ def _excluded_dir_name(name: str, top: bool = False) -> bool:
 
 
 def _pattern_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any] | None:
-    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+    return _gitignore_spec(patterns) if patterns else None
 
 
 def discover(root: Path, settings: Settings) -> list[str]:
@@ -191,7 +200,7 @@ def _gitignored_without_git(root: Path, rel: str, is_dir: bool = False) -> bool:
                 lines = handle.read().splitlines()
         except OSError:
             continue
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        spec = _gitignore_spec(lines)
         sub = "/".join(parts[depth:])
         # A file is ignored when it or one of its folders matches.
         pieces = sub.split("/")
@@ -296,7 +305,7 @@ def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:
             except OSError:
                 lines = []
             if lines:
-                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
+                specs.append((rel_dir, _gitignore_spec(lines)))
                 pushed = True
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from acme_scan.check import rules
@@ -49,6 +50,7 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
         if len(definitions) < 2:
             continue
         ordered = sorted(definitions.values(), key=lambda f: (f.path, f.line, f.column))
+        counts = Counter(flow.name for flow in ordered)  # one pass: a group may be huge
         for index, flow in enumerate(ordered):
             # At most RELATED others per finding: a name defined a thousand times must not
             # make a million-entry report (each definition still gets its own finding).
@@ -57,7 +59,7 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
             )
             same = [other for other in nearby if other.name == flow.name][:RELATED]
             similar = [other for other in nearby if other.name != flow.name][:RELATED]
-            same_total = sum(1 for other in ordered if other.name == flow.name) - 1
+            same_total = counts[flow.name] - 1
             similar_total = len(ordered) - 1 - same_total
             if same:
                 findings.append(

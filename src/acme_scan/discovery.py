@@ -241,10 +241,14 @@ def _inside_root(root: Path, rel: str) -> bool:
 
 
 def _git_files(root: Path) -> list[str] | None:
+    """The `.py` files git lists under `root`, or None: then the tree is walked instead.
+
+    Git is asked once: outside a work tree `ls-files` fails, and only when it lists nothing
+    is git asked whether the root itself is ignored by its work tree (say, a .venv inside a
+    checkout, where git lists nothing).
+    """
     git = git_executable()
-    # Outside a work tree, or when the root itself is ignored by its work tree (say, a .venv
-    # inside a checkout: git lists nothing there), the tree is walked instead.
-    if git is None or _git_files_root(root) is None:
+    if git is None:
         return None
     try:
         listing = subprocess.run(
@@ -272,16 +276,23 @@ def _git_files(root: Path) -> list[str] | None:
         )
         return None
     if listing.returncode != 0:
-        logger.warning(
-            "git ls-files failed under %s: %s; walking the tree instead",
-            root,
-            listing.stderr.decode(errors="replace").strip(),
-        )
+        message = listing.stderr.decode(errors="replace").strip()
+        if not any(quiet in message for quiet in _NOT_A_WORK_TREE):
+            logger.warning(
+                "git ls-files failed under %s: %s; walking the tree instead", root, message
+            )
         return None
     names = listing.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    listed = {name for name in names if name}
+    if not listed and _git_files_root(root) is None:
+        return None
     # Tracked files deleted from the work tree are still listed: the caller's stat of each
     # file drops them (and anything that is not a regular file).
-    return sorted({name for name in names if name})
+    return sorted(listed)
+
+
+#: What `git ls-files` says outside a work tree (then the tree is walked, quietly).
+_NOT_A_WORK_TREE = ("not a git repository", "must be run in a work tree")
 
 
 def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:

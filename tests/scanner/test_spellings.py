@@ -2001,9 +2001,8 @@ def test_with_options_on_flow_accessed_through_its_class() -> None:
     }
 
 
-# Every construct CPython accepts in `ast.parse` but refuses in `compile()` (and some it
-# accepts): the scan says AS001 exactly when compiling fails, whether or not the cheap screen
-# (`scanner._compiles`) or `compile()` itself decided.
+# Constructs CPython accepts in `ast.parse` but refuses in `compile()` (and some it accepts):
+# the scan says AS001 exactly when compiling fails.
 COMPILE_CASES = [
     "*a",
     "x = *a",

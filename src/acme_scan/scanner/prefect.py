@@ -542,7 +542,8 @@ class PrefectRecogniser(Recogniser):
         if not ok:
             return None
         constants = walker.constants(function_scope)
-        parameters = _parameters(walker, function, constants)
+        signature = _signature(function)
+        parameters = _parameters(walker, signature, constants)
         reserved = [p["name"] for p in parameters if p["name"] in RESERVED_PARAMETERS]
         if reserved:
             walker.report(
@@ -554,7 +555,7 @@ class PrefectRecogniser(Recogniser):
             return None
         docstring = None if isinstance(function, ast.Lambda) else function_docstring(function)
         description = _description(merged.get("description"), docstring, star)
-        schema = _parameter_schema(walker, function, parameters, function_scope, docstring)
+        schema = _parameter_schema(walker, signature, parameters, function_scope, docstring)
         return FlowSpec(
             function=function,
             function_name=function_name,
@@ -684,11 +685,14 @@ def _signature(
     return result
 
 
+Signature = list[tuple[ast.arg, ast.expr | None, str]]
+
+
 def _parameters(
-    walker: Walker, function: FunctionNode | ast.Lambda, constants: NameResolver
+    walker: Walker, signature: Signature, constants: NameResolver
 ) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = []
-    for param, default_node, kind in _signature(function):
+    for param, default_node, kind in signature:
         default = None
         if default_node is not None:
             source = walker.segment(default_node)
@@ -757,7 +761,7 @@ def _call_default(node: ast.expr, resolve: Resolve) -> Any:
 
 def _parameter_schema(
     walker: Walker,
-    function: FunctionNode | ast.Lambda,
+    signature: Signature,
     parameters: list[dict[str, Any]],
     scope: Scope,
     docstring: str | None,
@@ -776,7 +780,6 @@ def _parameter_schema(
     properties: dict[str, Any] = {}
     definitions: dict[str, Any] = {}
     required: list[str] = []
-    signature = _signature(function)
     for position, ((param, default_node, _), info) in enumerate(
         zip(signature, parameters, strict=True)
     ):

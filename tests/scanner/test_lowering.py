@@ -253,3 +253,25 @@ def test_newer_syntax_scans_through_libcst_with_cpythons_positions() -> None:
     assert [p.annotation for p in found.parameters] == ["T", "Alias"]
     if sys.version_info >= (3, 12):  # the same answer from CPython's own parser
         assert scan_source(source, "m.py").flows == (found,)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "a[::]\na[1::]\na[:1:]\na[::2]\na[:]\na[ : : ]\na[1:]\na[(1):(2)]\na[x, 1:2, ...]\n",
+        "x = ((a, b))\nf(x for x in y)\nf( (x for x in y) )\nz = 1, 2,\n(yield)\n",
+        'w = "a" "b"\nu = u"x" "y"\nb = b"a" b"\\x00"\nv = f"{x!r:>10}" "t" f"{y=}"\n',
+        "if a: pass\nelif b: pass\nelse:\n    pass\nx = a and b and (c or d) or e\n",
+        "def f(a, /, b=1, *c: int, d, e=2, **g: (str)) -> None: ...\nlambda *, k=1: k\n",
+        "match p:\n    case [1, *_, (2 | 3) as x] if x: pass\n    case {'k': v, **r}: pass\n"
+        "    case C(1, k=D()): pass\n    case None | True: pass\n    case -1 | 1 + 2j: pass\n",
+        "async def f():\n    async with a as (b, c):\n        async for d in e:\n"
+        "            await g\n    return [x async for x in y]\n",
+        "é = 'ü'; \uff46 = 1\nclass \uff2b(B, metaclass=M): x: int\n",
+    ],
+)
+def test_lowering_equals_cpython_on_tricky_spellings(source: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = _dump(ast.parse(source))
+    assert _dump(lower(cst.parse_module(source), source)) == expected

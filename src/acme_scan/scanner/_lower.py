@@ -703,11 +703,13 @@ class _Lowering:
             upper=None if inner.upper is None else self.expr(inner.upper),
             step=None if inner.step is None else self.expr(inner.step),
         )
-        # From the first bound or colon to the step, else the upper bound, else the colon.
+        # From the first bound or colon to the step, else a second colon, else the upper bound.
         first = _outer(inner.lower, 0) if inner.lower is not None else inner.first_colon
         last: cst.CSTNode = inner.first_colon
         if inner.step is not None:
             last = _outer(inner.step, -1)
+        elif isinstance(inner.second_colon, cst.Colon):
+            last = inner.second_colon
         elif inner.upper is not None:
             last = _outer(inner.upper, -1)
         return self.span(result, first, last)
@@ -763,7 +765,13 @@ class _Lowering:
             pattern = None if node.pattern is None else self.pattern(node.pattern)
             return ast.MatchAs(pattern=pattern, name=name)
         if isinstance(node, cst.MatchStar):
-            return ast.MatchStar(name=None if node.name is None else _identifier(node.name.value))
+            star = ast.MatchStar(name=None if node.name is None else _identifier(node.name.value))
+            start = self.range(node).start
+            if node.name is not None:
+                end = self.range(node.name).end
+                return self.at(star, (start.line, start.column), (end.line, end.column))  # type: ignore[no-any-return]
+            line, column = self._find("_", start.line, start.column)
+            return self.at(star, (start.line, start.column), (line, column + 1))  # type: ignore[no-any-return]
         if isinstance(node, cst.MatchOr):
             return ast.MatchOr(
                 patterns=[self.pattern(element.pattern) for element in node.patterns]

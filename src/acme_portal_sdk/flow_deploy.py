@@ -5,10 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
 from acme_portal_sdk._arguments import fit_keywords
 from acme_portal_sdk._records import record_from_dict, record_to_dict
+from acme_scan._compat import Self
 
 
 @dataclass

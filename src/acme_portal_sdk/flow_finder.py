@@ -10,9 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeAlias
+from typing import Any, TypeAlias
 
 from acme_portal_sdk._records import record_from_dict, record_to_dict
+from acme_scan._compat import Self
 
 
 @dataclass

@@ -41,15 +41,15 @@ PAGE_SIZE = 200
 #: How many skipped names the warning shows.
 SHOWN_SKIPPED = 5
 #: What an absent timestamp becomes (never an empty string: it breaks the extension's tree).
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def iso_timestamp(value: dt.datetime | None) -> str:
     """`value` as `YYYY-MM-DDTHH:MM:SS.sssZ` in UTC (naive values are taken as UTC)."""
     value = value or EPOCH
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    value = value.astimezone(dt.UTC)
+        value = value.replace(tzinfo=dt.timezone.utc)
+    value = value.astimezone(dt.timezone.utc)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 

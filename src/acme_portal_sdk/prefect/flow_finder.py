@@ -137,6 +137,14 @@ class PrefectFlowFinder(FlowFinder):
         except AcmeScanError as exc:
             raise InputError(f"cannot scan the project's flows: {exc}") from exc
 
+    def find_flows(
+        self,
+        flows_to_fetch: list[FlowDetails] | None = None,
+        flow_groups: list[str] | None = None,
+    ) -> list[FlowDetails]:
+        """`FlowFinder.find_flows`, also with positional arguments, as 1.x's Prefect finder took."""
+        return super().find_flows(flows_to_fetch=flows_to_fetch, flow_groups=flow_groups)
+
     def index(self) -> Index:
         """The project's index (validated models), brought up to date."""
         return self.scan().index

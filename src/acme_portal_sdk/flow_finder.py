@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from acme_portal_sdk._records import record_from_dict, record_to_dict
+from acme_portal_sdk._shell import shell_safe, shell_safe_text
 from acme_scan._compat import Self
 
 
@@ -82,20 +83,22 @@ def select_flows(
     With both arguments None every flow is kept. Otherwise a flow is kept when it matches a
     flow of `flows_to_fetch` (same `id`, or same `name` and `source_relative`, the 1.x rule,
     which still finds flows whose id changed), or when one of its `grouping` folders is in
-    `flow_groups`. An empty list selects nothing.
+    `flow_groups`. An empty list selects nothing. Values are compared in their
+    `shell_safe` form, the form the extension received and sends back.
     """
     flows = list(flows)
     if flows_to_fetch is None and flow_groups is None:
         return flows
-    ids = {f.id for f in flows_to_fetch or ()}
-    locations = {(f.name, f.source_relative) for f in flows_to_fetch or ()}
-    groups = set(flow_groups or ())
+    safe = shell_safe_text  # what the extension sends back went through `shell_safe`
+    ids = {safe(f.id) for f in flows_to_fetch or ()}
+    locations = {(safe(f.name), safe(f.source_relative)) for f in flows_to_fetch or ()}
+    groups = {safe(group) for group in flow_groups or ()}
     return [
         f
         for f in flows
-        if f.id in ids
-        or (f.name, f.source_relative) in locations
-        or not groups.isdisjoint(f.grouping)
+        if safe(f.id) in ids
+        or (safe(f.name), safe(f.source_relative)) in locations
+        or any(safe(group) in groups for group in f.grouping)
     ]
 
 
@@ -143,13 +146,14 @@ class FlowFinder(ABC):
         `flows_to_fetch` holds FlowDetails dicts the extension received earlier (unknown keys
         are ignored); `flow_groups` holds folder names. The result of `find_flows` is filtered
         again with `select_flows`, so a finder that ignores the arguments still refetches
-        selectively.
+        selectively. Every string is made `shell_safe` (no `` ` `` or `$`): the extension
+        passes what it received back through `/bin/sh`.
         """
         requested = None if flows_to_fetch is None else [_as_flow(f) for f in flows_to_fetch]
         groups = None if flow_groups is None else list(flow_groups)
         found = self.find_flows(flows_to_fetch=requested, flow_groups=groups)
         selected = select_flows(found, flows_to_fetch=requested, flow_groups=groups)
-        return [flow.to_dict() for flow in selected]
+        return shell_safe([flow.to_dict() for flow in selected])
 
 
 def _list_flows_via_find_flows(self: FlowFinder) -> list[FlowDetails]:

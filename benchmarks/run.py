@@ -160,6 +160,7 @@ def measure(
     count_stdout_prefix: bytes | None = None,
     sample_memory: bool = True,
     timeout: float = TIMEOUT,
+    cwd: Path | None = None,
 ) -> Sample:
     """Run `command` once, through `_wrap.py`, in its own session, and measure it.
 
@@ -180,6 +181,7 @@ def measure(
             stdout=out,
             stderr=err,
             env=env,
+            cwd=cwd,
             start_new_session=True,
         )
         sampler = _MemorySampler(process.pid) if sample_memory else None

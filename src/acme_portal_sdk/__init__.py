@@ -17,14 +17,15 @@ prints nothing and does not import Prefect.
 
 # First: under `python -m acme_portal_sdk`, it takes the current directory off `sys.path`.
 import acme_scan  # noqa: F401
+from acme_portal_sdk._entry import main
 from acme_portal_sdk._environment import load_env_file
-from acme_portal_sdk._main import main
 from acme_portal_sdk.deployment_finder import DeploymentDetails, DeploymentFinder
 from acme_portal_sdk.deployment_promote import DeploymentPromote, PromoteWorkflow
 from acme_portal_sdk.errors import AcmePortalError
 from acme_portal_sdk.flow_deploy import DeployInfo, DeployInfoPrep, DeployWorkflow, FlowDeployer
 from acme_portal_sdk.flow_finder import FlowDetails, FlowFinder
 from acme_scan._version import __version__
+
 
 #: Version of the protocol between the extension and the SDK (unchanged since 1.x).
 PROTOCOL_VERSION = 1

@@ -15,12 +15,13 @@ import os
 import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.settings import Settings
+
+if TYPE_CHECKING:
+    import pathspec
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,14 @@ def _excluded_dir_name(name: str, top: bool = False) -> bool:
     )
 
 
+def _gitignore_spec(lines: Iterable[str]) -> pathspec.PathSpec[Any]:
+    import pathspec  # imported when a pattern is met: a warm scan of most projects needs none
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
 def _pattern_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any] | None:
-    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+    return _gitignore_spec(patterns) if patterns else None
 
 
 def discover(root: Path, settings: Settings) -> list[str]:
@@ -191,7 +198,7 @@ def _gitignored_without_git(root: Path, rel: str, is_dir: bool = False) -> bool:
                 lines = handle.read().splitlines()
         except OSError:
             continue
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        spec = _gitignore_spec(lines)
         sub = "/".join(parts[depth:])
         # A file is ignored when it or one of its folders matches.
         pieces = sub.split("/")
@@ -296,7 +303,7 @@ def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:
             except OSError:
                 lines = []
             if lines:
-                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
+                specs.append((rel_dir, _gitignore_spec(lines)))
                 pushed = True
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)

@@ -12,11 +12,18 @@ used; both give identical answers (tested).
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Sequence
 from typing import Protocol
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
+
+#: `try` statements of the running Python's `ast` (`try`/`except*` is 3.11+).
+if sys.version_info >= (3, 11):
+    _TRY_NODES = (ast.Try, ast.TryStar)
+else:  # pragma: no cover - Python 3.10
+    _TRY_NODES = (ast.Try,)
 
 Anchor = cst.FunctionDef | cst.Decorator | cst.BaseSmallStatement | cst.BaseExpression
 
@@ -155,7 +162,7 @@ class _AstPositions:
                 raise _Misaligned
             self._suite(node.body, stmt.body)
         elif isinstance(node, cst.Try | cst.TryStar):
-            if not isinstance(stmt, ast.Try | ast.TryStar):
+            if not isinstance(stmt, _TRY_NODES):
                 raise _Misaligned
             self._suite(node.body, stmt.body)
             if len(node.handlers) != len(stmt.handlers):

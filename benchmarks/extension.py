@@ -30,15 +30,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.run import (
     DEFAULT_CACHE,
     ORIGINAL_SPEC,
-    Best,
     Sample,
     _child_env,
-    best_of,
+    busy_cpu_seconds,
     ensure_original_venv,
     measure,
     synthetic_corpus,
@@ -86,27 +86,34 @@ def workspace(parent: Path, files: dict[str, str]) -> Path:
     return parent
 
 
+@dataclass
+class Timing:
+    """Best wall and best CPU time of a runner call over the runs, and what it returned."""
+
+    wall: float
+    cpu: float
+    items: int
+
+
 def time_runner(
     python: Path, root: Path, module: str, cls: str, runs: int, env: dict[str, str]
-) -> tuple[Best, int]:
-    """Best of `runs` runner calls; also the number of items the call returned."""
+) -> Timing:
+    """`runs` runner calls after one untimed call (which builds our index and listing,
+    warms the page cache and writes the `.pyc` files)."""
     out = root / "out.json"
     command = [str(python), "sdk_object_runner.py", module, cls, str(out)]
-    counts: list[int] = []
-
-    def once() -> Sample:
+    samples: list[Sample] = []
+    items = 0
+    for _ in range(runs + 1):
         sample = measure(command, root, env=env, sample_memory=False, cwd=root)
-        if sample.returncode == 0:
-            counts.append(len(json.loads(out.read_text(encoding="utf-8"))))
-        else:
+        if sample.returncode != 0:
             error = root / "out_error.json"
             detail = error.read_text(encoding="utf-8") if error.exists() else sample.stderr_tail
             raise RuntimeError(f"{python} {module}: {detail[-2000:]}")
-        return sample
-
-    once()  # untimed: builds our index, warms the page cache and the .pyc files
-    best = best_of(once, runs)
-    return best, counts[-1]
+        items = len(json.loads(out.read_text(encoding="utf-8")))
+        samples.append(sample)
+    timed = samples[1:]
+    return Timing(min(s.wall for s in timed), min(s.cpu for s in timed), items)
 
 
 def finder_file(root: Path) -> dict[str, str]:
@@ -142,37 +149,44 @@ def watching(root: Path) -> Iterator[None]:
         process.wait(30)
 
 
-def bench_flows(
-    cache: Path, work: Path, files: int, runs: int, original: Path
-) -> list[tuple[str, float, float, int, int]]:
+Row = tuple[str, Timing, Timing]
+
+
+def bench_flows(cache: Path, work: Path, files: int, runs: int, original: Path) -> list[Row]:
     rows = []
     example = work / "example"
     shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns(".acme_scan", "__pycache__"))
     corpus = synthetic_corpus(cache, files)
+    ours_python = Path(sys.executable)
     for label, root in (("example, 10 flows", example), (corpus.label, corpus.root)):
         ours_ws = workspace(work / f"ours-{root.name}", finder_file(root))
         orig_ws = workspace(work / f"orig-{root.name}", finder_file(root))
-        ours, ours_count = time_runner(
-            Path(sys.executable), ours_ws, "flow_finder", "FlowFinder", runs, _env()
-        )
-        orig, orig_count = time_runner(original, orig_ws, "flow_finder", "FlowFinder", runs, _env())
-        rows.append(
-            (f"flows warm: {label}", ours.sample.wall, orig.sample.wall, ours_count, orig_count)
-        )
+        call = ("flow_finder", "FlowFinder", runs, _env())
+        ours = time_runner(ours_python, ours_ws, *call)
+        orig = time_runner(original, orig_ws, *call)
+        rows.append((f"flows, warm: {label}", ours, orig))
         with watching(root):
-            live, live_count = time_runner(
-                Path(sys.executable), ours_ws, "flow_finder", "FlowFinder", runs, _env()
-            )
-        rows.append(
-            (
-                f"flows, watch running: {label}",
-                live.sample.wall,
-                orig.sample.wall,
-                live_count,
-                orig_count,
-            )
-        )
+            live = time_runner(ours_python, ours_ws, *call)
+        rows.append((f"flows, acme-scan watch running: {label}", live, orig))
+        # The floor: the runner writing the same list from a finder that has it at hand.
+        floor_ws = workspace(work / f"floor-{root.name}", floor_file(ours_ws / "out.json"))
+        floor = time_runner(ours_python, floor_ws, *call)
+        rows.append((f"floor, runner dumping that list: {label}", floor, orig))
     return rows
+
+
+def floor_file(listing: Path) -> dict[str, str]:
+    return {
+        "flow_finder.py": (
+            "import orjson\n"
+            "from acme_portal_sdk import FlowFinder\n"
+            f"DATA = orjson.loads(open({str(listing)!r}, 'rb').read())\n"
+            "class Floor(FlowFinder):\n"
+            "    def list_flows(self): return []\n"
+            "    def __call__(self, **kwargs): return DATA\n"
+            "flow_finder = Floor()\n"
+        )
+    }
 
 
 def ensure_original_prefect_venv(cache: Path) -> Path:
@@ -204,9 +218,7 @@ def ensure_original_prefect_venv(cache: Path) -> Path:
     return python
 
 
-def bench_deployments(
-    cache: Path, work: Path, count: int, runs: int
-) -> list[tuple[str, float, float, int, int]]:
+def bench_deployments(cache: Path, work: Path, count: int, runs: int) -> list[Row]:
     from acme_portal_sdk.prefect.local_server import LocalPrefectServer, client_environment
     from acme_portal_sdk.prefect.naming import deployment_tags
 
@@ -235,21 +247,10 @@ def bench_deployments(
         env = {**_env(), **server.environment()}
         ours_ws = workspace(work / "ours-deployments", files)
         orig_ws = workspace(work / "orig-deployments", files)
-        ours, ours_count = time_runner(
-            Path(sys.executable), ours_ws, "deployment_finder", "DeploymentFinder", runs, env
-        )
-        orig, orig_count = time_runner(
-            original, orig_ws, "deployment_finder", "DeploymentFinder", runs, env
-        )
-    return [
-        (
-            f"deployments: {count} on a local server",
-            ours.sample.wall,
-            orig.sample.wall,
-            ours_count,
-            orig_count,
-        )
-    ]
+        call = ("deployment_finder", "DeploymentFinder", runs, env)
+        ours = time_runner(Path(sys.executable), ours_ws, *call)
+        orig = time_runner(original, orig_ws, *call)
+    return [(f"deployments: {count} on a local server", ours, orig)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -262,20 +263,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[Row] = []
+    busy_before = busy_cpu_seconds()
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="acme-ext-bench-") as tmp:
         work = Path(tmp)
         if not args.no_flows:
-            rows += bench_flows(
-                args.cache, work, args.files, args.runs, ensure_original_venv(args.cache)
-            )
+            original = ensure_original_venv(args.cache)
+            rows += bench_flows(args.cache, work, args.files, args.runs, original)
         if not args.no_deployments:
             rows += bench_deployments(args.cache, work, args.deployments, args.runs)
-    print(f"best of {args.runs} runner calls each; CPython {sys.version.split()[0]}")
-    print(f"{'call':45} {'ours':>8} {'1.2.0':>8} {'ratio':>6}  items (ours / 1.2.0)")
-    for label, ours, orig, ours_count, orig_count in rows:
+    busy_after = busy_cpu_seconds()
+    elapsed = time.monotonic() - started
+    print(
+        f"best of {args.runs} runner calls each (wall and CPU separately); "
+        f"CPython {sys.version.split()[0]}; {elapsed:.0f} s"
+    )
+    if busy_before and busy_after:
+        others = (busy_after[0] - busy_before[0]) - (busy_after[1] - busy_before[1])
+        print(f"other processes kept {others / elapsed:.1f} cores busy on average meanwhile")
+    print(
+        f"{'call':52} {'ours':>7} {'1.2.0':>7} {'ratio':>6}   {'CPU ours':>8} {'1.2.0':>7} "
+        f"{'ratio':>6}  items (ours / 1.2.0)"
+    )
+    for label, ours, orig in rows:
         print(
-            f"{label:45} {ours:7.3f}s {orig:7.3f}s {ours / orig:6.2f}  {ours_count} / {orig_count}"
+            f"{label:52} {ours.wall:6.3f}s {orig.wall:6.3f}s {ours.wall / orig.wall:6.2f}   "
+            f"{ours.cpu:7.3f}s {orig.cpu:6.3f}s {ours.cpu / orig.cpu:6.2f}  "
+            f"{ours.items} / {orig.items}"
         )
     return 0
 

@@ -79,6 +79,7 @@ class Sample:
     stderr_tail: str
     result: dict[str, Any] = field(default_factory=dict)
     stdout_matches: int = 0
+    cpu: float = 0.0
 
 
 def _process_tree(root: int) -> list[int]:
@@ -218,6 +219,7 @@ def measure(
         stderr_tail=tail,
         result=result,
         stdout_matches=matches,
+        cpu=float(report.get("cpu", 0.0)),
     )
 
 

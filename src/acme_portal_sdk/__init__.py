@@ -26,7 +26,6 @@ from acme_portal_sdk.flow_deploy import DeployInfo, DeployInfoPrep, DeployWorkfl
 from acme_portal_sdk.flow_finder import FlowDetails, FlowFinder
 from acme_scan._version import __version__
 
-
 #: Version of the protocol between the extension and the SDK (unchanged since 1.x).
 PROTOCOL_VERSION = 1
 

@@ -201,3 +201,26 @@ def test_no_server_configured_and_bad_settings(tmp_path: Path) -> None:
         PrefectDeploymentFinder(timeout=0)
     with pytest.raises(ValueError, match="api"):
         PrefectDeploymentFinder(api="grpc")
+
+
+def test_a_credential_from_another_source_than_the_url_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from acme_portal_sdk.errors import CredentialSourceError
+
+    (tmp_path / "profiles.toml").write_text(
+        'active = "p"\n[profiles.p]\nPREFECT_API_KEY = "pnu_secret"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    monkeypatch.setenv("PREFECT_API_URL", "http://elsewhere.example/api")
+    monkeypatch.delenv("PREFECT_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CredentialSourceError, match="PREFECT_API_KEY"):
+        rest_settings()
+
+
+def test_a_dot_env_only_prefect_reads_means_prefects_settings(tmp_path: Path) -> None:
+    environ = {"PREFECT_HOME": str(tmp_path), "PREFECT_API_URL": "http://x/api"}
+    (tmp_path / ".env").write_text("PREFECT_API_KEY=k\nOTHER=1\n", encoding="utf-8")
+    assert rest_settings(environ, cwd=tmp_path) is None
+    assert rest_settings({**environ, "PREFECT_API_KEY": "k"}, cwd=tmp_path) is not None

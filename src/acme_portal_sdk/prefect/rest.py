@@ -11,8 +11,9 @@ settings) and page through `POST /deployments/filter`. Both are done here:
   `PREFECT_API_REQUEST_TIMEOUT`): the environment first, then the active profile of
   `profiles.toml` (`PREFECT_PROFILE`, else the file's `active`; under `PREFECT_HOME`,
   default `~/.prefect`, or at `PREFECT_PROFILES_PATH`). When another source could be
-  involved (a `prefect.toml`, a `[tool.prefect]` table in `pyproject.toml`, an unreadable
-  profiles file, a profile it does not define), it returns None and callers use Prefect's
+  involved (a `prefect.toml`, a `[tool.prefect]` table in `pyproject.toml`, a `.env`
+  setting a `PREFECT_` variable the environment lacks, an unreadable profiles file, a
+  profile it does not define), it returns None and callers use Prefect's
   own settings instead (as `PrefectDeploymentFinder` also does when Prefect is already
   imported in the process).
 - `RestClient` sends every request with a timeout (`DEFAULT_TIMEOUT` seconds, or
@@ -82,10 +83,27 @@ def _profile(environ: Mapping[str, str]) -> dict[str, str] | None:
             for key, value in profile.items()}  # fmt: skip
 
 
-def _other_sources(cwd: Path) -> bool:
-    """Whether Prefect would also read settings from files in `cwd` (prefect.toml, pyproject)."""
+def _other_sources(cwd: Path, environ: Mapping[str, str]) -> bool:
+    """Whether Prefect would also read settings from files in `cwd`: `prefect.toml`,
+    `[tool.prefect]` in `pyproject.toml`, or a `.env` setting a `PREFECT_` variable that the
+    environment does not have (Prefect reads that file itself; `acme_portal_sdk` may not
+    have loaded it, see `acme_portal_sdk._environment`)."""
     if (cwd / "prefect.toml").is_file():
         return True
+    env_file = cwd / ".env"
+    try:
+        text = env_file.read_text(encoding="utf-8") if env_file.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return True
+    if "PREFECT_" in text:
+        from dotenv import dotenv_values
+
+        try:
+            values = dotenv_values(env_file)
+        except (OSError, ValueError):
+            return True
+        if any(key.startswith("PREFECT_") and key not in environ for key in values):
+            return True
     try:
         text = (cwd / "pyproject.toml").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -98,12 +116,15 @@ def rest_settings(
 ) -> RestSettings | None:
     """The server's REST settings, or None when only Prefect's settings can say.
 
-    Raises `ServerNotConfiguredError` when no `PREFECT_API_URL` is configured anywhere.
+    Raises `ServerNotConfiguredError` when no `PREFECT_API_URL` is configured anywhere, and
+    (for the process environment) `CredentialSourceError` when the URL and a credential come
+    from different sources, as Prefect's path does.
     """
     from acme_portal_sdk.errors import InputError, ServerNotConfiguredError
 
+    real_environment = environ is None
     environ = os.environ if environ is None else environ
-    if _other_sources(Path.cwd() if cwd is None else cwd):
+    if _other_sources(Path.cwd() if cwd is None else cwd, environ):
         return None
     profile = _profile(environ)
     if profile is None:
@@ -118,6 +139,21 @@ def rest_settings(
     api_url = setting("PREFECT_API_URL")
     if not api_url:
         raise ServerNotConfiguredError()
+    api_key, auth_string = setting("PREFECT_API_KEY"), setting("PREFECT_API_AUTH_STRING")
+    if real_environment:  # the same refusal as on Prefect's path (`connection.current_settings`)
+        from acme_portal_sdk._environment import check_credential_sources
+
+        check_credential_sources(
+            "PREFECT_API_URL",
+            [
+                name
+                for name, value in (
+                    ("PREFECT_API_KEY", api_key),
+                    ("PREFECT_API_AUTH_STRING", auth_string),
+                )
+                if value
+            ],
+        )
     verify: bool | str = True
     if (setting("PREFECT_API_TLS_INSECURE_SKIP_VERIFY") or "").lower() in _TRUE:
         verify = False
@@ -145,8 +181,8 @@ def rest_settings(
             cloud_api_url=setting("PREFECT_CLOUD_API_URL") or CLOUD_API_URL,
             cloud_ui_url=setting("PREFECT_CLOUD_UI_URL") or CLOUD_UI_URL,
         ),
-        api_key=setting("PREFECT_API_KEY"),
-        auth_string=setting("PREFECT_API_AUTH_STRING"),
+        api_key=api_key,
+        auth_string=auth_string,
         verify=verify,
         headers=headers,
         timeout=timeout,

@@ -102,3 +102,21 @@ def test_a_running_watcher_is_trusted(root: Path, monkeypatch: pytest.MonkeyPatc
         monkeypatch.undo()
         assert finder() == reference(root)
     assert lock_holder(index) is None
+
+
+def test_the_listing_file_is_never_read_or_written_through_a_link(
+    root: Path, tmp_path: Path
+) -> None:
+    finder = PrefectFlowFinder(root)
+    expected = finder()
+    kept = listing_path(root / ".acme_scan" / "index.json")
+    header = kept.read_bytes().partition(b"\n")[0]
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(header + b"\n[]")  # the right key, other content
+    kept.unlink()
+    kept.symlink_to(outside)
+    assert finder() == expected  # not read through the link
+    (root / "flows" / "new.py").write_text(NEW_FLOW, encoding="utf-8")
+    assert finder() == reference(root) != expected
+    assert outside.read_bytes() == header + b"\n[]"  # not written through it either
+    assert kept.is_symlink()

@@ -219,9 +219,9 @@ class PrefectFlowFinder(FlowFinder):
         from acme_scan.store import load_raw
 
         try:
-            before = os.stat(index_path)
-            data = load_raw(index_path)
-            if not os.path.samestat(before, os.stat(index_path)) or data["root"] != str(root):
+            before = os.lstat(index_path)
+            data = load_raw(index_path, root)  # inside the root, no link followed
+            if not os.path.samestat(before, os.lstat(index_path)) or data["root"] != str(root):
                 return None
         except (OSError, AcmeScanError):
             return None
@@ -237,7 +237,7 @@ class PrefectFlowFinder(FlowFinder):
         root = Path(data["root"])
         if index_path is not None and index_stat is None:
             with contextlib.suppress(OSError):
-                index_stat = os.stat(index_path)
+                index_stat = os.lstat(index_path)
         listing = extension_json(
             flow_details_from_data(flow, root)
             for flow in data["flows"]
@@ -286,13 +286,22 @@ def _listing_key(index_stat: os.stat_result, root: str) -> dict[str, Any]:
 
 
 def _read_listing(index_path: Path, root: str) -> list[dict[str, Any]] | None:
-    """The kept listing when it was made for `root` from the index file as it is now."""
+    """The kept listing when it was made for `root` from the index file as it is now.
+
+    Read inside the root without following links, as the index itself (`acme_scan.confined`).
+    """
     import orjson
 
+    from acme_scan.confined import Folder
+    from acme_scan.errors import AcmeScanError
+
     try:
-        index_stat = os.stat(index_path)
-        raw = listing_path(index_path).read_bytes()
-    except OSError:
+        with Folder(Path(root), index_path) as folder:
+            index_stat = folder.lstat()
+            if index_stat is None or not stat.S_ISREG(index_stat.st_mode):
+                return None
+            raw = folder.read(listing_path(index_path).name)
+    except (OSError, AcmeScanError):
         return None
     header, _, body = raw.partition(b"\n")
     try:
@@ -307,23 +316,16 @@ def _read_listing(index_path: Path, root: str) -> list[dict[str, Any]] | None:
 def _write_listing(
     index_path: Path, index_stat: os.stat_result, root: str, listing: list[dict[str, Any]]
 ) -> None:
-    """Keep `listing` next to the index (atomically; a failure only costs speed)."""
-    import tempfile
-
+    """Keep `listing` next to the index: atomically, inside the root, never through a link
+    (`acme_scan.confined`, as the index). A failure only costs speed."""
     import orjson
 
-    path = listing_path(index_path)
+    from acme_scan.confined import Folder
+    from acme_scan.errors import AcmeScanError
+
     data = orjson.dumps(_listing_key(index_stat, root)) + b"\n" + orjson.dumps(listing)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), stat.S_IMODE(index_stat.st_mode))  # as the index
-                handle.write(data)
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-    except OSError as exc:
-        logger.debug("cannot keep the flow listing at %s: %s", path, exc)
+        with Folder(Path(root), index_path) as folder:
+            folder.write_atomic(data, listing_path(index_path).name)
+    except (OSError, AcmeScanError) as exc:
+        logger.debug("cannot keep the flow listing next to %s: %s", index_path, exc)

@@ -2,8 +2,9 @@
 
     python -I -S benchmarks/_wrap.py REPORT -- COMMAND...
 
-The command inherits stdin, stdout and stderr. REPORT gets `{"wall", "maxrss_kb",
-"returncode"}`: the wall time from just before the fork to the end of the wait, and
+The command inherits stdin, stdout and stderr. REPORT gets `{"wall", "cpu", "maxrss_kb",
+"returncode"}`: the wall time from just before the fork to the end of the wait, the CPU time
+(user + system) of the command and its descendants, and
 `getrusage(RUSAGE_CHILDREN).ru_maxrss`, the peak RSS of the largest process among the command
 and its descendants. This wrapper exists because Linux carries a process's RSS high-water
 mark across `exec`: a command forked straight from the (larger) harness would report at least
@@ -35,7 +36,15 @@ def main(argv: list[str]) -> int:
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(report, "w", encoding="utf-8") as handle:
-        json.dump({"wall": wall, "maxrss_kb": usage.ru_maxrss, "returncode": returncode}, handle)
+        json.dump(
+            {
+                "wall": wall,
+                "cpu": usage.ru_utime + usage.ru_stime,
+                "maxrss_kb": usage.ru_maxrss,
+                "returncode": returncode,
+            },
+            handle,
+        )
     return 0
 
 

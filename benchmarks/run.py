@@ -80,6 +80,7 @@ class Sample:
     stderr_tail: str
     result: dict[str, Any] = field(default_factory=dict)
     stdout_matches: int = 0
+    cpu: float = 0.0
 
 
 def _process_tree(root: int) -> list[int]:
@@ -161,6 +162,7 @@ def measure(
     count_stdout_prefix: bytes | None = None,
     sample_memory: bool = True,
     timeout: float = TIMEOUT,
+    cwd: Path | None = None,
 ) -> Sample:
     """Run `command` once, through `_wrap.py`, in its own session, and measure it.
 
@@ -181,6 +183,7 @@ def measure(
             stdout=out,
             stderr=err,
             env=env,
+            cwd=cwd,
             start_new_session=True,
         )
         sampler = _MemorySampler(process.pid) if sample_memory else None
@@ -217,6 +220,7 @@ def measure(
         stderr_tail=tail,
         result=result,
         stdout_matches=matches,
+        cpu=float(report.get("cpu", 0.0)),
     )
 
 

@@ -17,8 +17,8 @@ prints nothing and does not import Prefect.
 
 # First: under `python -m acme_portal_sdk`, it takes the current directory off `sys.path`.
 import acme_scan  # noqa: F401
+from acme_portal_sdk._entry import main
 from acme_portal_sdk._environment import load_env_file
-from acme_portal_sdk._main import main
 from acme_portal_sdk.deployment_finder import DeploymentDetails, DeploymentFinder
 from acme_portal_sdk.deployment_promote import DeploymentPromote, PromoteWorkflow
 from acme_portal_sdk.errors import AcmePortalError

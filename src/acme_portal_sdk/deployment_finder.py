@@ -9,10 +9,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeAlias
+from typing import Any, TypeAlias
 
 from acme_portal_sdk._records import record_from_dict, record_to_dict
+from acme_portal_sdk._shell import shell_safe, shell_safe_text
 from acme_portal_sdk.flow_finder import FlowDetails, FlowLike, _as_flow
+from acme_scan._compat import Self
 
 
 @dataclass
@@ -83,18 +85,22 @@ def select_deployments(
     With both arguments None every deployment is kept. Otherwise a deployment is kept when it
     matches one of `deployments_to_fetch` (same `id`, or same `name` and `flow_name`, which
     still finds a deployment that was re-created), or when its `flow_name` is the `name` of
-    one of `flows_to_fetch`. An empty list selects nothing.
+    one of `flows_to_fetch`. An empty list selects nothing. Values are compared in their
+    `shell_safe` form, the form the extension received and sends back.
     """
     deployments = list(deployments)
     if deployments_to_fetch is None and flows_to_fetch is None:
         return deployments
-    ids = {d.id for d in deployments_to_fetch or ()}
-    names = {(d.name, d.flow_name) for d in deployments_to_fetch or ()}
-    flow_names = {f.name for f in flows_to_fetch or ()}
+    safe = shell_safe_text  # what the extension sends back went through `shell_safe`
+    ids = {safe(d.id) for d in deployments_to_fetch or ()}
+    names = {(safe(d.name), safe(d.flow_name)) for d in deployments_to_fetch or ()}
+    flow_names = {safe(f.name) for f in flows_to_fetch or ()}
     return [
         d
         for d in deployments
-        if d.id in ids or (d.name, d.flow_name) in names or d.flow_name in flow_names
+        if safe(d.id) in ids
+        or (safe(d.name), safe(d.flow_name)) in names
+        or safe(d.flow_name) in flow_names
     ]
 
 
@@ -147,7 +153,8 @@ class DeploymentFinder(ABC):
         The arguments hold dicts the extension received earlier (unknown keys are ignored).
         The result of `get_deployments` is filtered again with `select_deployments`, so a
         finder that ignores the arguments still refetches selectively. Always a list: the
-        extension silently shows nothing for any other JSON value.
+        extension silently shows nothing for any other JSON value. Every string is made
+        `shell_safe` (no `` ` `` or `$`): the extension passes them back through `/bin/sh`.
         """
         deployments = (
             None
@@ -157,7 +164,7 @@ class DeploymentFinder(ABC):
         flows = None if flows_to_fetch is None else [_as_flow(f) for f in flows_to_fetch]
         found = self.get_deployments(deployments_to_fetch=deployments, flows_to_fetch=flows)
         selected = select_deployments(found, deployments_to_fetch=deployments, flows_to_fetch=flows)
-        return [deployment.to_dict() for deployment in selected]
+        return shell_safe([deployment.to_dict() for deployment in selected])
 
 
 def _list_via_get_deployments(self: DeploymentFinder) -> list[DeploymentDetails]:

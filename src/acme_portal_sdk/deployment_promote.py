@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from acme_portal_sdk._arguments import fit_keywords
+from acme_portal_sdk._shell import shell_safe
 
 
 class DeploymentPromote(ABC):
@@ -43,5 +44,8 @@ class PromoteWorkflow(ABC):
         """
 
     def __call__(self, *args: Any, **kwargs: Any) -> str | None:
-        """Call `run`; `additional_context` is dropped if `run` cannot accept it (1.x code)."""
-        return self.run(*args, **fit_keywords(self.run, kwargs))
+        """Call `run`; `additional_context` is dropped if `run` cannot accept it (1.x code).
+
+        The URL returned is made `shell_safe` (no `` ` `` or `$`), like every result.
+        """
+        return shell_safe(self.run(*args, **fit_keywords(self.run, kwargs)))

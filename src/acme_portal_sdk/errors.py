@@ -8,6 +8,14 @@ called, and the `aps` command converts them into messages and exit codes at one 
 Each class carries `exit_code`: 1 for operations that failed (a server refused, a deployment
 failed), 2 for input the user has to fix before anything is attempted (names, configuration,
 arguments).
+
+Where acme-portal-sdk 1.2.0 raised a built-in exception for the same problem, the class
+replacing it also derives from that built-in, so `except ValueError:` (or `RuntimeError`)
+written for 1.x still catches it: every `InputError` is a `ValueError` (1.2.0 raised
+`ValueError` for bad arguments, tags and settings, e.g. `GithubActionsPromoteWorkflow.run`
+without `source_env`), `ServerNotConfiguredError` is a `ValueError` (1.2.0's deployment URL
+without `PREFECT_API_URL`), `GitHubWorkflowError` is a `RuntimeError` (1.2.0's `gh` checks),
+and `EnvFileNotFoundError` is a `FileNotFoundError` (acme-config's `load_saved_parameters`).
 """
 
 from __future__ import annotations
@@ -32,8 +40,11 @@ class AcmePortalError(Exception):
 # --- input the user must fix (nothing was attempted) -------------------------------------
 
 
-class InputError(AcmePortalError):
-    """Arguments, names or configuration are invalid; nothing was sent to any server."""
+class InputError(AcmePortalError, ValueError):
+    """Arguments, names or configuration are invalid; nothing was sent to any server.
+
+    A `ValueError`, as what acme-portal-sdk 1.2.0 raised for the same problems.
+    """
 
     exit_code: ClassVar[int] = 2
 
@@ -80,6 +91,20 @@ class FlowNotFoundError(InputError):
         )
 
 
+class EnvFileNotFoundError(InputError, FileNotFoundError):
+    """The run-variables file `{app}.{env}.{ver}.env` of `aps-prefect-deploy` is missing.
+
+    Also a `FileNotFoundError`, which acme-config's `load_saved_parameters` raised in 1.x.
+    """
+
+    def __init__(self, path: Path | str, hint: str = "") -> None:
+        self.path = Path(path)
+        super().__init__(f"env file {self.path} not found{hint}")
+
+    def __str__(self) -> str:  # OSError's own __str__ would show (errno, strerror)
+        return str(self.args[0]) if self.args else ""
+
+
 class SameEnvironmentError(InputError):
     """A promotion whose source and target environments are the same."""
 
@@ -105,8 +130,8 @@ class ServerError(AcmePortalError):
         super().__init__(message)
 
 
-class ServerNotConfiguredError(ServerError):
-    """No Prefect server is configured (`PREFECT_API_URL` is not set)."""
+class ServerNotConfiguredError(ServerError, ValueError):
+    """No Prefect server is configured (`PREFECT_API_URL` is not set); a `ValueError` as in 1.x."""
 
     exit_code: ClassVar[int] = 2
 
@@ -157,8 +182,8 @@ class DeploymentsFailedError(AcmePortalError):
         )
 
 
-class GitHubWorkflowError(AcmePortalError):
-    """A GitHub Actions workflow could not be dispatched with the `gh` CLI."""
+class GitHubWorkflowError(AcmePortalError, RuntimeError):
+    """A GitHub Actions workflow could not be dispatched with the `gh` CLI (a `RuntimeError`)."""
 
 
 class GitError(AcmePortalError):

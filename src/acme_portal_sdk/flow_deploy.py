@@ -5,10 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
 from acme_portal_sdk._arguments import fit_keywords
 from acme_portal_sdk._records import record_from_dict, record_to_dict
+from acme_portal_sdk._shell import shell_safe
+from acme_scan._compat import Self
 
 
 @dataclass
@@ -81,5 +83,8 @@ class DeployWorkflow(ABC):
         """
 
     def __call__(self, *args: Any, **kwargs: Any) -> str | None:
-        """Call `run`; `additional_context` is dropped if `run` cannot accept it (1.x code)."""
-        return self.run(*args, **fit_keywords(self.run, kwargs))
+        """Call `run`; `additional_context` is dropped if `run` cannot accept it (1.x code).
+
+        The URL returned is made `shell_safe` (no `` ` `` or `$`), like every result.
+        """
+        return shell_safe(self.run(*args, **fit_keywords(self.run, kwargs)))

@@ -8,11 +8,13 @@ selective refetch the extension asks for on refresh (see `select_flows`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeAlias
+from typing import Any, TypeAlias
 
 from acme_portal_sdk._records import record_from_dict, record_to_dict
+from acme_portal_sdk._shell import shell_safe, shell_safe_text
+from acme_scan._compat import Self
 
 
 @dataclass
@@ -70,6 +72,25 @@ def _as_flow(flow: FlowLike) -> FlowDetails:
     return flow if isinstance(flow, FlowDetails) else FlowDetails.from_dict(flow)
 
 
+def flow_matcher(
+    flows_to_fetch: Sequence[FlowDetails] | None, flow_groups: Sequence[str] | None
+) -> Callable[[str, str, str, Sequence[str]], bool]:
+    """The rule of `select_flows` as a test of `(id, name, source_relative, grouping)`."""
+    safe = shell_safe_text  # what the extension sends back went through `shell_safe`
+    ids = {safe(f.id) for f in flows_to_fetch or ()}
+    locations = {(safe(f.name), safe(f.source_relative)) for f in flows_to_fetch or ()}
+    groups = {safe(group) for group in flow_groups or ()}
+
+    def matches(flow_id: str, name: str, source_relative: str, grouping: Sequence[str]) -> bool:
+        return (
+            safe(flow_id) in ids
+            or (safe(name), safe(source_relative)) in locations
+            or any(safe(group) in groups for group in grouping)
+        )
+
+    return matches
+
+
 def select_flows(
     flows: Iterable[FlowDetails],
     *,
@@ -81,21 +102,19 @@ def select_flows(
     With both arguments None every flow is kept. Otherwise a flow is kept when it matches a
     flow of `flows_to_fetch` (same `id`, or same `name` and `source_relative`, the 1.x rule,
     which still finds flows whose id changed), or when one of its `grouping` folders is in
-    `flow_groups`. An empty list selects nothing.
+    `flow_groups`. An empty list selects nothing. Values are compared in their
+    `shell_safe` form, the form the extension received and sends back.
     """
     flows = list(flows)
     if flows_to_fetch is None and flow_groups is None:
         return flows
-    ids = {f.id for f in flows_to_fetch or ()}
-    locations = {(f.name, f.source_relative) for f in flows_to_fetch or ()}
-    groups = set(flow_groups or ())
-    return [
-        f
-        for f in flows
-        if f.id in ids
-        or (f.name, f.source_relative) in locations
-        or not groups.isdisjoint(f.grouping)
-    ]
+    matches = flow_matcher(flows_to_fetch, flow_groups)
+    return [f for f in flows if matches(f.id, f.name, f.source_relative, f.grouping)]
+
+
+def extension_json(flows: Iterable[FlowDetails]) -> list[dict[str, Any]]:
+    """The JSON list the extension reads: FlowDetails dicts, every string `shell_safe`."""
+    return shell_safe([flow.to_dict() for flow in flows])
 
 
 class FlowFinder(ABC):
@@ -142,13 +161,14 @@ class FlowFinder(ABC):
         `flows_to_fetch` holds FlowDetails dicts the extension received earlier (unknown keys
         are ignored); `flow_groups` holds folder names. The result of `find_flows` is filtered
         again with `select_flows`, so a finder that ignores the arguments still refetches
-        selectively.
+        selectively. Every string is made `shell_safe` (no `` ` `` or `$`): the extension
+        passes what it received back through `/bin/sh`.
         """
         requested = None if flows_to_fetch is None else [_as_flow(f) for f in flows_to_fetch]
         groups = None if flow_groups is None else list(flow_groups)
         found = self.find_flows(flows_to_fetch=requested, flow_groups=groups)
         selected = select_flows(found, flows_to_fetch=requested, flow_groups=groups)
-        return [flow.to_dict() for flow in selected]
+        return extension_json(selected)
 
 
 def _list_flows_via_find_flows(self: FlowFinder) -> list[FlowDetails]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import tomllib
 from pathlib import Path
 
 from acme_portal_sdk.errors import GitError
+from acme_scan._compat import tomllib
 from acme_scan.gitcmd import git_command, safe_env
 
 logger = logging.getLogger(__name__)

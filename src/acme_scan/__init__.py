@@ -42,6 +42,9 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from acme_scan._version import __version__  # noqa: E402
 
+if _sys.version_info < (3, 11):  # pragma: no cover - Python 3.10: `tomllib` from its backport
+    from acme_scan import _compat  # noqa: F401
+
 if TYPE_CHECKING:
     from acme_scan.errors import AcmeScanError, ConfigError, IndexFileError, RootError
     from acme_scan.models import (

@@ -129,3 +129,29 @@ def _read_pid(fd: int) -> int | None:
     except OSError:
         return None
     return int(text) if text.isdigit() else None
+
+
+#: Where Linux lists every file lock of the system (`FLOCK ... WRITE <pid> <dev>:<inode>`).
+PROC_LOCKS = Path("/proc/locks")
+
+
+def lock_holder(index_path: Path) -> int | None:
+    """The PID holding the writer lock of `index_path` (an `acme-scan watch`), else None.
+
+    It only looks: it takes no lock, so it can never make a starting watcher fail. It reads
+    `/proc/locks` (Linux) for an exclusive `flock` on the lock file; elsewhere, or when that
+    cannot be read, the answer is None ("not known to be held").
+    """
+    lock_path = index_path.with_name(index_path.name + ".lock")
+    try:
+        info = os.stat(lock_path)
+        table = PROC_LOCKS.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    for line in table.splitlines():
+        parts = line.split()
+        # "<n>: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> <start> <end>"
+        if len(parts) >= 6 and parts[1] == "FLOCK" and parts[3] == "WRITE" and parts[5] == device:
+            return int(parts[4]) if parts[4].isdigit() else None
+    return None

@@ -26,11 +26,11 @@ import os
 from collections.abc import Callable, Collection
 from pathlib import Path
 
+import watchdog.events
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
-    FileAttribEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
@@ -48,12 +48,17 @@ from acme_scan.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+#: Attribute changes (`touch`, `chmod`): their own event since watchdog 7; watchdog 6 (the
+#: newest for Python 3.10) reports them as `FileModifiedEvent`s.
+_ATTRIB_EVENTS: list[type[FileSystemEvent]] = (
+    [watchdog.events.FileAttribEvent] if hasattr(watchdog.events, "FileAttribEvent") else []
+)
 #: What the watches ask for: no opens, reads or folder-modified noise.
 EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
-    FileAttribEvent,
+    *_ATTRIB_EVENTS,
     FileClosedEvent,
     FileMovedEvent,
     DirCreatedEvent,

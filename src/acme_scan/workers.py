@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,6 +135,8 @@ def _can_fork() -> bool:
     """Workers are forked: they inherit the loaded scanner and never re-run the caller's
     `__main__` (the extension's runner script, say), as spawned workers would. Forking a
     process that runs other threads is unsafe, so then the scan stays in this process."""
+    import multiprocessing  # imported when a pool may be used: warm scans never need one
+
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
@@ -172,6 +172,9 @@ def run_jobs(
         for job in jobs:
             yield load_and_scan(root, job, prefilter)
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork")
     import acme_scan.scanner  # noqa: F401  (loaded once here, inherited by the workers)
 

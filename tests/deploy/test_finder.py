@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +20,15 @@ from tests.deploy.conftest import Server
 from tests.deploy.fake_servers import refusing_server
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
+
+Finder = Callable[..., PrefectDeploymentFinder]
+
+
+@pytest.fixture(params=["rest", "prefect"])
+def make(request: pytest.FixtureRequest) -> Finder:
+    """Finders reading the server over REST (httpx, the default) or with Prefect's client."""
+    return functools.partial(PrefectDeploymentFinder, api=request.param)
+
 
 #: What JavaScript's `new Date(x).toISOString()` prints: the extension's only safe format.
 JS_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -33,7 +44,7 @@ def mine(deployments: list[DeploymentDetails], project: str) -> list[DeploymentD
     return [d for d in deployments if d.project_name == project]
 
 
-def test_lists_more_than_a_page(project: str, prefect_server: Server) -> None:
+def test_lists_more_than_a_page(project: str, prefect_server: Server, make: Finder) -> None:
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
@@ -46,7 +57,7 @@ def test_lists_more_than_a_page(project: str, prefect_server: Server) -> None:
                 tags=deployment_tags(project, branch, f"{i:040x}", "2.0"),
             )
     started = time.perf_counter()
-    found = PrefectDeploymentFinder()()
+    found = make()()
     elapsed = time.perf_counter() - started
     print(f"listed {len(found)} deployments in {elapsed:.2f} s")
 
@@ -66,11 +77,13 @@ def test_lists_more_than_a_page(project: str, prefect_server: Server) -> None:
     assert set(first) == {*DeploymentDetails.__dataclass_fields__}
 
     # A smaller page size walks more pages and finds the same deployments.
-    paged = PrefectDeploymentFinder(page_size=50)()
+    paged = make(page_size=50)()
     assert sorted(d["id"] for d in paged) == sorted(d["id"] for d in found)
 
 
-def test_names_tags_and_skipped_deployments(project: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_names_tags_and_skipped_deployments(
+    project: str, caplog: pytest.LogCaptureFixture, make: Finder
+) -> None:
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
@@ -84,7 +97,7 @@ def test_names_tags_and_skipped_deployments(project: str, caplog: pytest.LogCapt
         )
         create(client, "etl", f"{project}-not-ours", [])
     with caplog.at_level(logging.WARNING, logger="acme_portal_sdk"):
-        found = PrefectDeploymentFinder().list_deployments()
+        found = make().list_deployments()
     untagged = next(d for d in found if d.name == f"{project}--fix--2--hello-world--uat")
     assert (untagged.project_name, untagged.branch, untagged.flow_name, untagged.env) == (
         project,
@@ -100,14 +113,14 @@ def test_names_tags_and_skipped_deployments(project: str, caplog: pytest.LogCapt
     assert any(f"'{project}-not-ours'" in r.getMessage() for r in caplog.records)
 
 
-def test_selective_refetch(project: str) -> None:
+def test_selective_refetch(project: str, make: Finder) -> None:
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
         for flow in ("alpha", "beta"):
             for env in ("dev", "uat"):
                 create(client, flow, f"{project}--main--{flow}--{env}", [])
-    finder = PrefectDeploymentFinder()
+    finder = make()
     everything = mine([DeploymentDetails.from_dict(d) for d in finder()], project)
     assert len(everything) == 4
     alpha = {
@@ -126,26 +139,26 @@ def test_selective_refetch(project: str) -> None:
     assert finder(deployments_to_fetch=[{**one, "unknown": 1}]) == [one]
     assert finder(deployments_to_fetch=[], flows_to_fetch=None) == []
     # A project's finder lists only that project's deployments (either spelling).
-    own = PrefectDeploymentFinder(project.replace("-", "_"))()
+    own = make(project.replace("-", "_"))()
     assert sorted(d["id"] for d in own) == sorted(d.id for d in everything)
 
 
-def test_server_down_names_prefect_api_url() -> None:
+def test_server_down_names_prefect_api_url(make: Finder) -> None:
     url = f"http://127.0.0.1:{free_port()}/api"
     with (
         client_environment({"PREFECT_API_URL": url}),
         pytest.raises(ServerUnavailableError, match=f"PREFECT_API_URL={re.escape(url)}"),
     ):
-        PrefectDeploymentFinder()()
+        make()()
 
 
-def test_refused_credentials_name_prefect_api_url() -> None:
+def test_refused_credentials_name_prefect_api_url(make: Finder) -> None:
     with (
         refusing_server(401) as url,
         client_environment({"PREFECT_API_URL": url}),
         pytest.raises(ServerAuthError) as info,
     ):
-        PrefectDeploymentFinder()()
+        make()()
     message = str(info.value)
     assert f"PREFECT_API_URL={url}" in message
     assert "PREFECT_API_KEY" in message

@@ -179,8 +179,16 @@ def select_flows(index: Index, requested: Sequence[str]) -> list[Flow]:
     Raises `FlowNotFoundError` naming every unknown flow (with close matches), and
     `DeploymentValidationError` for names several flows share.
     """
+    from acme_portal_sdk._shell import shell_safe_text
+
     available = deployable_flows(index)
-    wanted = list(dict.fromkeys(to_flow_name(name.strip()) for name in requested))
+    # A name the extension sends back is in its shell-safe form (no ` or $): map it back.
+    unsafe = {shell_safe_text(name): name for name in available if shell_safe_text(name) != name}
+    wanted = list(
+        dict.fromkeys(
+            unsafe.get(name, name) for name in (to_flow_name(n.strip()) for n in requested)
+        )
+    )
     unknown = [name for name in wanted if name not in available]
     if unknown:
         not_deployable = {

@@ -22,14 +22,23 @@ run time) are not listed: the scanner reports them as diagnostics instead.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping
+import stat
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from acme_portal_sdk.flow_finder import FlowDetails, FlowFinder
+from acme_portal_sdk.flow_finder import (
+    FlowDetails,
+    FlowFinder,
+    FlowLike,
+    _as_flow,
+    extension_json,
+    flow_matcher,
+)
 
 if TYPE_CHECKING:
     from acme_scan.models import Flow, Index
@@ -137,6 +146,107 @@ class PrefectFlowFinder(FlowFinder):
         except AcmeScanError as exc:
             raise InputError(f"cannot scan the project's flows: {exc}") from exc
 
+    def find_flows(
+        self,
+        flows_to_fetch: list[FlowDetails] | None = None,
+        flow_groups: list[str] | None = None,
+    ) -> list[FlowDetails]:
+        """`FlowFinder.find_flows`, also with positional arguments, as 1.x's Prefect finder took."""
+        return super().find_flows(flows_to_fetch=flows_to_fetch, flow_groups=flow_groups)
+
+    def __call__(
+        self,
+        *,
+        flows_to_fetch: Sequence[FlowLike] | None = None,
+        flow_groups: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The extension's call (see `FlowFinder.__call__`), answered from `listing()`.
+
+        A subclass overriding `list_flows` or `find_flows` gets the base class's behaviour.
+        """
+        cls = type(self)
+        if cls.list_flows is not PrefectFlowFinder.list_flows or (
+            cls.find_flows is not PrefectFlowFinder.find_flows
+        ):
+            return super().__call__(flows_to_fetch=flows_to_fetch, flow_groups=flow_groups)
+        listing = self.listing()
+        if flows_to_fetch is None and flow_groups is None:
+            return listing
+        requested = None if flows_to_fetch is None else [_as_flow(f) for f in flows_to_fetch]
+        matches = flow_matcher(requested, None if flow_groups is None else list(flow_groups))
+        return [
+            flow
+            for flow in listing
+            if matches(flow["id"], flow["name"], flow["source_relative"], flow["grouping"])
+        ]
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every deployable flow as the extension reads it (`extension_json` of `list_flows`).
+
+        The result is kept next to the index (`<index>.flows.json`, keyed by the index file's
+        identity), so a call whose index did not change reads one file of exactly what it
+        returns. While an `acme-scan watch` holds the index's lock, its live index is
+        trusted as is: the project's files are not listed or checked at all.
+        """
+        trusted = self._trusted_listing()
+        if trusted is not None:
+            return trusted
+        scan = self.scan()
+        index_path = scan.index_path
+        if index_path is not None:
+            cached = _read_listing(index_path, str(Path(self.root_dir).absolute().resolve()))
+            if cached is not None:
+                return cached
+        data = scan.data
+        return self._build_listing(data, index_path)
+
+    def _trusted_listing(self) -> list[dict[str, Any]] | None:
+        """The listing of the live index kept by an `acme-scan watch`, or None (no watcher)."""
+        from acme_scan.errors import AcmeScanError
+        from acme_scan.lock import lock_holder
+        from acme_scan.settings import load_settings
+
+        try:
+            root = Path(self.root_dir).absolute().resolve()
+            index_path = root / load_settings(root).index
+        except (OSError, AcmeScanError):
+            return None  # the scan reports it
+        if lock_holder(index_path) is None:
+            return None
+        cached = _read_listing(index_path, str(root))
+        if cached is not None:
+            return cached
+        from acme_scan.store import load_raw
+
+        try:
+            before = os.lstat(index_path)
+            data = load_raw(index_path, root)  # inside the root, no link followed
+            if not os.path.samestat(before, os.lstat(index_path)) or data["root"] != str(root):
+                return None
+        except (OSError, AcmeScanError):
+            return None
+        logger.debug("listing the live index of the watcher of %s", index_path)
+        return self._build_listing(data, index_path, before)
+
+    def _build_listing(
+        self,
+        data: Mapping[str, Any],
+        index_path: Path | None,
+        index_stat: os.stat_result | None = None,
+    ) -> list[dict[str, Any]]:
+        root = Path(data["root"])
+        if index_path is not None and index_stat is None:
+            with contextlib.suppress(OSError):
+                index_stat = os.lstat(index_path)
+        listing = extension_json(
+            flow_details_from_data(flow, root)
+            for flow in data["flows"]
+            if flow["deployable"] and flow["name"] is not None
+        )
+        if self.write_index and index_path is not None and index_stat is not None:
+            _write_listing(index_path, index_stat, str(root), listing)
+        return listing
+
     def index(self) -> Index:
         """The project's index (validated models), brought up to date."""
         return self.scan().index
@@ -153,3 +263,69 @@ class PrefectFlowFinder(FlowFinder):
             for flow in data["flows"]
             if flow["deployable"] and flow["name"] is not None
         ]
+
+
+#: Version of the listing file's format and content (bump when FlowDetails are built anew).
+LISTING_FORMAT = 1
+
+
+def listing_path(index_path: Path) -> Path:
+    """Where the extension's listing of the index at `index_path` is kept."""
+    return index_path.with_name(index_path.name + ".flows.json")
+
+
+def _listing_key(index_stat: os.stat_result, root: str) -> dict[str, Any]:
+    from acme_scan._version import __version__
+
+    return {
+        "format": LISTING_FORMAT,
+        "sdk": __version__,
+        "index": [index_stat.st_dev, index_stat.st_ino, index_stat.st_size, index_stat.st_mtime_ns],
+        "root": root,
+    }
+
+
+def _read_listing(index_path: Path, root: str) -> list[dict[str, Any]] | None:
+    """The kept listing when it was made for `root` from the index file as it is now.
+
+    Read inside the root without following links, as the index itself (`acme_scan.confined`).
+    """
+    import orjson
+
+    from acme_scan.confined import Folder
+    from acme_scan.errors import AcmeScanError
+
+    try:
+        with Folder(Path(root), index_path) as folder:
+            index_stat = folder.lstat()
+            if index_stat is None or not stat.S_ISREG(index_stat.st_mode):
+                return None
+            raw = folder.read(listing_path(index_path).name)
+    except (OSError, AcmeScanError):
+        return None
+    header, _, body = raw.partition(b"\n")
+    try:
+        if orjson.loads(header) != _listing_key(index_stat, root):
+            return None
+        listing = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return listing if isinstance(listing, list) else None
+
+
+def _write_listing(
+    index_path: Path, index_stat: os.stat_result, root: str, listing: list[dict[str, Any]]
+) -> None:
+    """Keep `listing` next to the index: atomically, inside the root, never through a link
+    (`acme_scan.confined`, as the index). A failure only costs speed."""
+    import orjson
+
+    from acme_scan.confined import Folder
+    from acme_scan.errors import AcmeScanError
+
+    data = orjson.dumps(_listing_key(index_stat, root)) + b"\n" + orjson.dumps(listing)
+    try:
+        with Folder(Path(root), index_path) as folder:
+            folder.write_atomic(data, listing_path(index_path).name)
+    except (OSError, AcmeScanError) as exc:
+        logger.debug("cannot keep the flow listing next to %s: %s", index_path, exc)

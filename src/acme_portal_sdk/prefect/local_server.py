@@ -26,9 +26,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO
 
 from acme_portal_sdk.errors import LocalServerError
+from acme_scan._compat import Self
 
 logger = logging.getLogger(__name__)
 

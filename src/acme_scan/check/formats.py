@@ -38,11 +38,7 @@ def render_human(result: CheckResult, cwd: Path | None = None) -> str:
         if previous is not None and finding.path != previous:
             lines.append("")
         previous = finding.path
-        where = display_path(result.root, finding.path, cwd)
-        lines.append(
-            f"{where}:{finding.line}:{finding.column}: {finding.code} [{finding.severity}] "
-            f"{finding.message}"
-        )
+        lines.append(finding.concise(display_path(result.root, finding.path, cwd)))
     return "".join(line + "\n" for line in lines)
 
 

@@ -67,8 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aps (acme-portal-sdk) {__version__}")
         return 0
     if args[0] not in COMMANDS:
+        import difflib
+
+        close = difflib.get_close_matches(args[0], list(COMMANDS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         print(usage(), file=sys.stderr)
-        print(f"aps: error: unknown command {args[0]!r}", file=sys.stderr)
+        print(f"aps: error: unknown command {args[0]!r}{hint}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[args[0]][0])
     status: int = module.main(args[1:])

@@ -8,6 +8,8 @@ line. Selectors are `ALL`, a code (`AS201`), a code prefix (`AS3`) or a rule nam
 - `select` replaces the default set (every rule except the opt-in ones);
 - `extend-select` adds to it (the way to turn on opt-in rules);
 - `ignore` removes from the result, and wins over both;
+- `--select` on the command line replaces all three settings, as in ruff (the command
+  line's `--extend-select` and `--ignore` still apply);
 - `severity` maps a code to `error`, `warning` or `info`.
 """
 
@@ -62,7 +64,11 @@ def check_config(
     extend = _selectors(extra, "extend-select", where) or []
     ignore = _selectors(extra, "ignore", where) or []
     if overrides.select is not None:
+        # ruff's rule: a --select on the command line replaces the configuration's whole
+        # selection (`select`, `extend-select` and `ignore`); --extend-select and --ignore
+        # on the command line still apply on top.
         select_codes = _option_codes(overrides.select, "--select")
+        extend, ignore = [], []
     elif select is not None:
         select_codes = _codes(select, "select", where)
     else:

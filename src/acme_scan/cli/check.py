@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
+import time
 from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO
 
 from acme_scan.check.config import Overrides
-from acme_scan.check.formats import RENDERERS, summary
+from acme_scan.check.formats import (
+    HUMAN_FORMATS,
+    RENDERERS,
+    Style,
+    render_statistics,
+    summary,
+    use_colour,
+)
 from acme_scan.check.runner import run_check
-from acme_scan.cli import EXIT_FINDINGS, EXIT_OK, configure_logging
+from acme_scan.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, configure_logging
+
+#: `--format` values of acme-scan 2.0 (`human` is `concise` now).
+_OLD_FORMATS = {"human": "concise"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,10 +45,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--root", default=".", help="project root (default: .)")
     parser.add_argument(
-        "--format",
+        "--output-format",
         choices=tuple(RENDERERS),
-        default="human",
-        help="human (default), json, or github (workflow annotations)",
+        help="concise (default), full (with the source line), json, json-lines, github "
+        "(workflow annotations), sarif (2.1.0), junit or gitlab (code quality)",
+    )
+    parser.add_argument(  # deprecated spelling of --output-format
+        "--format", choices=(*_OLD_FORMATS, *RENDERERS), help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "-o",
+        "--output-file",
+        metavar="FILE",
+        help="write the findings (or statistics) to FILE instead of stdout",
+    )
+    parser.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print how many findings each rule has instead of the findings",
+    )
+    parser.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when there are findings (usage and internal errors still fail)",
     )
     parser.add_argument(
         "--strict", action="store_true", help="warnings fail the check too (exit 1)"
@@ -48,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="CODES",
         help="run only these rules (codes, prefixes, names or ALL; comma-separated), "
-        "replacing `select` in [tool.acme-scan]",
+        "replacing `select`, `extend-select` and `ignore` of [tool.acme-scan] (as in ruff)",
     )
     parser.add_argument(
         "--extend-select",
@@ -68,19 +102,102 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
-    result = run_check(
-        args.root,
-        args.paths or None,
-        overrides=Overrides(
-            select=args.select, extend_select=args.extend_select, ignore=args.ignore
-        ),
-        write=not args.no_write,
-    )
-    output = RENDERERS[args.format](result)
-    if output:
+    output_format = args.output_format
+    if args.format is not None:
+        sys.stderr.write(
+            "acme-scan check: warning: --format is deprecated, use --output-format "
+            f"{_OLD_FORMATS.get(args.format, args.format)}\n"
+        )
+        if output_format is None:
+            output_format = _OLD_FORMATS.get(args.format, args.format)
+    output_format = output_format or "concise"
+    with Progress(sys.stderr, enabled=not args.quiet):
+        result = run_check(
+            args.root,
+            args.paths or None,
+            overrides=Overrides(
+                select=args.select, extend_select=args.extend_select, ignore=args.ignore
+            ),
+            write=not args.no_write,
+        )
+    stream = None if args.output_file else sys.stdout
+    style = Style(colour=output_format in HUMAN_FORMATS and use_colour(stream))
+    if args.statistics:
+        output = render_statistics(result, style, as_json=output_format == "json")
+    else:
+        output = RENDERERS[output_format](result, style)
+    if args.output_file:
+        if not _write_output(Path(args.output_file), output):
+            return EXIT_USAGE
+    elif output:
         sys.stdout.write(output)
         sys.stdout.flush()
     if not args.quiet:
         sys.stderr.write(summary(result))
+    if args.exit_zero:
+        return EXIT_OK
     failing = {"error", "warning"} if args.strict else {"error"}
     return EXIT_FINDINGS if any(f.severity in failing for f in result.findings) else EXIT_OK
+
+
+def _write_output(path: Path, text: str) -> bool:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        sys.stderr.write(f"acme-scan check: error: cannot write {path}: {exc.strerror or exc}\n")
+        return False
+    return True
+
+
+class Progress:
+    """`acme-scan check: scanning... 3.2s` on stderr while a long run works, in a terminal.
+
+    Nothing is drawn for runs shorter than `delay` seconds, when the stream is not a
+    terminal, or when disabled (`-q`); the line is erased when the run ends. The ticker
+    thread is joined on exit, whatever happens.
+    """
+
+    def __init__(
+        self, stream: IO[str], *, enabled: bool = True, delay: float = 0.5, every: float = 0.1
+    ) -> None:
+        isatty = getattr(stream, "isatty", None)
+        self.stream = stream
+        self.enabled = enabled and isatty is not None and bool(isatty())
+        self.delay = delay
+        self.every = every
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.drawn = False
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            self.started = time.monotonic()
+            self.thread = threading.Thread(target=self._tick, name="acme-scan-progress")
+            self.thread.daemon = True
+            self.thread.start()
+        return self
+
+    def _tick(self) -> None:
+        if self.stop.wait(self.delay):
+            return
+        while True:
+            elapsed = time.monotonic() - self.started
+            self.stream.write(f"\racme-scan check: scanning the project... {elapsed:.1f}s")
+            self.stream.flush()
+            self.drawn = True
+            if self.stop.wait(self.every):
+                return
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+        if self.drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()

@@ -9,6 +9,7 @@ would say so.
 from __future__ import annotations
 
 import ast
+import difflib
 import hashlib
 import re
 import warnings
@@ -135,10 +136,16 @@ def _syntax_error_location(text: str, exc: cst.ParserSyntaxError) -> tuple[int, 
         ast.parse(text)
     except SyntaxError as error:
         if error.lineno:
-            return error.lineno, error.offset or 0, f"invalid syntax: {error.msg}"
+            return error.lineno, error.offset or 0, _syntax_message(error.msg)
     except (ValueError, RecursionError, MemoryError):
         pass
-    return exc.raw_line, exc.raw_column + 1, f"invalid syntax: {exc.message}"
+    return exc.raw_line, exc.raw_column + 1, _syntax_message(exc.message)
+
+
+def _syntax_message(detail: str) -> str:
+    """`invalid syntax: DETAIL`, without repeating CPython's bare "invalid syntax"."""
+    detail = detail.strip()
+    return "invalid syntax" if detail in ("", "invalid syntax") else f"invalid syntax: {detail}"
 
 
 def _compiled_tree(text: str, path: str) -> ast.Module | Diagnostic | None:
@@ -786,11 +793,17 @@ class _ModuleScanner:
     ) -> bool:
         for keyword, _ in kwargs:
             if keyword not in allowed:
+                close = difflib.get_close_matches(keyword, sorted(allowed), n=1)
+                hint = (
+                    f"did you mean `{close[0]}`?"
+                    if close
+                    else f"accepted: {', '.join(sorted(allowed))}"
+                )
                 self.report(
                     codes.UNKNOWN_KEYWORD,
                     where,
                     f"flow() got an unexpected keyword argument `{keyword}` (a TypeError at "
-                    f"import); accepted: {', '.join(sorted(allowed))}",
+                    f"import); {hint}",
                 )
                 return False
         return True

@@ -89,7 +89,9 @@ def test_junit_without_findings(in_project: Project, capsys: pytest.CaptureFixtu
     in_project({"flows/a.py": DUPLICATES["flows/a.py"]})
     code, out, _ = run(["check", "-q", "--output-format", "junit"], capsys)
     assert code == 0
-    assert ET.fromstring(out).find("./testsuite/testcase").get("name") == "No errors found"
+    case = ET.fromstring(out).find("./testsuite/testcase")
+    assert case is not None
+    assert case.get("name") == "No errors found"
 
 
 def test_full_format_shows_the_line_with_a_caret(

@@ -73,6 +73,16 @@ def commit_hash(root: Path) -> str:
     return _described(root, "commit", "--commit-hash", "rev-parse", "HEAD")
 
 
+def uncommitted_files(root: Path) -> list[str]:
+    """Files under `root` that differ from HEAD: modified, staged, deleted or untracked.
+
+    Ignored files do not count; paths are as git prints them (relative to `root`).
+    """
+    output = git(root, "status", "--porcelain", "--untracked-files=normal", "--", ".")
+    # `git` strips the output, so the first line may have lost its leading status space.
+    return sorted({line.split(maxsplit=1)[-1] for line in output.splitlines() if line.strip()})
+
+
 def project_metadata(root: Path) -> tuple[str | None, str | None]:
     """`[project] name` and `version` of `root/pyproject.toml` (None when absent/unreadable)."""
     try:

@@ -139,15 +139,16 @@ def parser() -> argparse.ArgumentParser:
         prog="aps check-config", description=f"check the {CONFIG_DIR} files the extension imports"
     )
     result.add_argument(
-        "--project-dir", default=".", help="root of the project (default: current directory)"
+        "--root", default=".", help="root of the project (default: current directory)"
     )
+    result.add_argument("--project-dir", dest="root", help=argparse.SUPPRESS)  # 2.0's name
     return result
 
 
 def execute(args: argparse.Namespace) -> int:
     """Run `aps check-config` with parsed arguments."""
-    complete, messages = check_project_configuration(args.project_dir)
-    print("\n".join(messages))
+    complete, messages = check_project_configuration(args.root)
+    print(console.printable("\n".join(messages)))
     return console.EXIT_OK if complete else console.EXIT_FAILED
 
 

@@ -236,3 +236,12 @@ def test_aps_suggests_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert aps(["deplyo"]) == 2
     assert "unknown command 'deplyo'; did you mean 'deploy'?" in capsys.readouterr().err
+
+
+def test_rule_names_get_a_suggestion(
+    in_project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    in_project(DUPLICATES)
+    code, _, err = run(["check", "--select", "duplicate_nam"], capsys)
+    assert code == 2
+    assert "no rule matches 'duplicate_nam'; did you mean 'duplicate-name'?" in err

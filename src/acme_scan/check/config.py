@@ -15,6 +15,7 @@ line. Selectors are `ALL`, a code (`AS201`), a code prefix (`AS3`) or a rule nam
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,9 +112,19 @@ def _option_codes(values: Iterable[str], option: str) -> set[str]:
     for selector in split_selectors(values):
         rules = matching(selector)
         if not rules:
-            raise SelectionError(f"{option}: no rule matches {selector!r} (see `acme-scan rules`)")
+            raise SelectionError(
+                f"{option}: no rule matches {selector!r}{_suggestion(selector)} "
+                "(see `acme-scan rules`)"
+            )
         codes.update(rule.code for rule in rules)
     return codes
+
+
+def _suggestion(selector: str) -> str:
+    """`; did you mean 'duplicate-name'?` for a misspelt rule name (codes are not guessed)."""
+    names = [rule.name for rule in RULES]
+    close = difflib.get_close_matches(selector.strip().lower().replace("_", "-"), names, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _codes(selectors: Iterable[str] | None, key: str, where: Path) -> set[str]:
@@ -122,7 +133,9 @@ def _codes(selectors: Iterable[str] | None, key: str, where: Path) -> set[str]:
         rules = matching(selector)
         if not rules:
             raise ConfigError(
-                where, f"{key!r}: no rule matches {selector!r} (see `acme-scan rules`)"
+                where,
+                f"{key!r}: no rule matches {selector!r}{_suggestion(selector)} "
+                "(see `acme-scan rules`)",
             )
         codes.update(rule.code for rule in rules)
     return codes

@@ -192,3 +192,18 @@ def test_paths_limit_what_is_fixed(in_project: Project, capsys: pytest.CaptureFi
     assert (root / "flows/a.py").read_text() == FIXED
     assert (root / "flows/b.py").read_text() == BROKEN
     assert Path(root / "flows/b.py").exists()
+
+
+def test_fixes_keep_the_mode_and_never_write_through_links(
+    in_project: Project, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = in_project({"flows/etl.py": BROKEN})
+    (root / "flows/etl.py").chmod(0o750)
+    outside = tmp_path / "outside.py"
+    outside.write_text(BROKEN)
+    (root / "flows/linked.py").symlink_to(outside)
+    run(["check", "--fix"], capsys)
+    assert (root / "flows/etl.py").read_text() == FIXED
+    assert (root / "flows/etl.py").stat().st_mode & 0o777 == 0o750
+    assert outside.read_text() == BROKEN
+    assert (root / "flows/linked.py").is_symlink()

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from acme_scan.check.finding import Finding
+from acme_scan.confined import Folder, OutsideRootError, read_confined
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +145,8 @@ def plan_fixes(
         plan = plans.get(finding.path)
         if plan is None:
             try:
-                text = (root / finding.path).read_bytes().decode("utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+                text = read_confined(root, root / finding.path).decode("utf-8")
+            except (OSError, UnicodeDecodeError, OutsideRootError) as exc:
                 logger.info("not fixing %s: %s", finding.path, exc)
                 plan = plans[finding.path] = FileFixes(finding.path, "")
                 plan.refused[finding] = f"the file cannot be read as UTF-8 text ({exc})"
@@ -161,6 +164,19 @@ def plan_fixes(
         else:
             plan.refused[finding] = answer
     return plans
+
+
+def write_fixed(root: Path, path: str, text: str) -> None:
+    """Replace the file `path` (below `root`) by `text`, atomically, keeping its mode.
+
+    Like every write of a repository's path, it never goes through a link
+    (`acme_scan.confined`).
+    """
+    with Folder(root, root / path) as folder:
+        before = folder.lstat()
+        folder.write_atomic(text.encode("utf-8"))
+        if before is not None:
+            os.chmod(folder.name, stat.S_IMODE(before.st_mode), dir_fd=folder.fd)
 
 
 def apply_fixes(text: str, fixes: Iterable[tuple[Finding, Fix]]) -> tuple[str, list[Finding]]:

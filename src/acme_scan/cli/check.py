@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -23,6 +22,7 @@ from acme_scan.check.fix import (
     default_fixers,
     plan_fixes,
     unified_diff,
+    write_fixed,
 )
 from acme_scan.check.formats import (
     HUMAN_FORMATS,
@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not changed:
                 break
             for path, (_, after) in changed:
-                _write_atomically(result.root / path, after)
+                write_fixed(result.root, path, after)
             fixed += len(applied)
             if not args.quiet:
                 sys.stderr.write("".join(f"{line}\n" for line in applied))
@@ -282,19 +282,8 @@ def _emit(output_file: str | None, output: str) -> bool:
     return True
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace `path`'s bytes by `text` (UTF-8) in one rename, keeping its mode."""
-    temporary = path.with_name(f".{path.name}.acme-scan-fix")
-    temporary.write_bytes(text.encode("utf-8"))
-    try:
-        os.chmod(temporary, path.stat().st_mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def _write_output(path: Path, text: str) -> bool:
+    """Write the report to `path` (the user's choice, like ruff's `--output-file`)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -98,7 +98,12 @@ def _deploy_config_check(project: Path, finder: object) -> list[tuple[bool, str]
     try:
         flows = PrefectFlowFinder(root, write_index=False).index().flows if root.is_dir() else None
         config = load_deploy_config(
-            path, required=explicit, flows=flows, root=project, config=project_rules(project)
+            path,
+            required=explicit,
+            confined_to=project,
+            flows=flows,
+            root=project,
+            config=project_rules(project),
         )
     except AcmePortalError as exc:
         return [(False, f"deploy config: {exc}")]

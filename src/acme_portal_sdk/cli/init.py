@@ -145,18 +145,22 @@ def _flow_names(root: Path) -> list[str]:
 def execute(args: argparse.Namespace) -> int:
     """Run `aps init` with parsed arguments."""
     from acme_portal_sdk.errors import InputError
+    from acme_scan.confined import Folder
+    from acme_scan.errors import AcmeScanError
 
     root = Path(args.root).absolute()
     if not root.is_dir():
         raise InputError(f"{root} is not a directory: give the project root with --root")
-    folder = root / CONFIG_DIR
-    folder.mkdir(exist_ok=True)
     for name, text in files_for(root, github=args.github).items():
-        path = folder / name
-        if path.exists() and not args.force:
-            print(f"kept     {CONFIG_DIR}/{name} (exists; --force overwrites it)")
-            continue
-        path.write_text(text, encoding="utf-8")
+        # Written like every path in a repository: below the root, never through a link.
+        try:
+            with Folder(root, root / CONFIG_DIR / name, create=True) as folder:
+                if folder.lstat() is not None and not args.force:
+                    print(f"kept     {CONFIG_DIR}/{name} (exists; --force overwrites it)")
+                    continue
+                folder.write_atomic(text.encode("utf-8"))
+        except AcmeScanError as exc:
+            raise InputError(str(exc)) from exc
         print(f"wrote    {CONFIG_DIR}/{name}")
     print("Next: `aps check-config` checks them; `acme-scan check` checks the flows.")
     return console.EXIT_OK

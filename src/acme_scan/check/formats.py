@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -334,6 +333,8 @@ def _sarif_location(path: str, line: int, column: int) -> dict[str, Any]:
 
 def render_junit(result: CheckResult, style: Style | None = None) -> str:
     """JUnit XML: one test suite per file, one failing test case per finding."""
+    import xml.etree.ElementTree as ET  # only this format needs it
+
     suites = ET.Element(
         "testsuites",
         name="acme-scan",

@@ -37,6 +37,8 @@ from acme_scan.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, configure_logging
 
 #: `--format` values of acme-scan 2.0 (`human` is `concise` now).
 _OLD_FORMATS = {"human": "concise"}
+#: The formats that show which findings `--fix` can fix.
+_MARKING = frozenset({"concise", "full", "json", "json-lines"})
 #: How many fix-and-check rounds `--fix` runs at most (ruff: 100; ours converge in 2-3).
 MAX_FIX_PASSES = 10
 
@@ -149,7 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
     result = check()
-    plans = _plans(result)
+    # Planning fixes parses the files concerned with LibCST: done for `--fix`/`--diff` and
+    # for the formats that mark fixable findings (`[*]`, `"fixable"`), not for CI formats.
+    wants_plans = args.fix or args.diff or args.statistics or output_format in _MARKING
+    plans = _plans(result) if wants_plans else {}
     if args.diff:
         diff, applied = _fixed_texts(plans, args.unsafe_fixes)
         output = "".join(unified_diff(path, before, after) for path, (before, after) in diff)
@@ -174,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.quiet:
                 sys.stderr.write("".join(f"{line}\n" for line in applied))
             result = check()
-            plans = _plans(result)
+            plans = _plans(result) if wants_plans else {}
     stream = None if args.output_file else sys.stdout
     fixable = frozenset(
         finding

@@ -127,7 +127,7 @@ def test_demo_on_another_project_keeps_the_server(tmp_path: Path) -> None:
         "daily_orders:\n  work_pool_name: ecs-pool\n"
     )
     result = subprocess.run(
-        [*APS, "demo", "--root", str(project), "--keep"],
+        [*APS, "demo", "--project", str(project), "--keep"],  # 2.0 spelling of --root
         env=demo_environment(),
         capture_output=True,
         text=True,

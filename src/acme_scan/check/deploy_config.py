@@ -638,10 +638,15 @@ def _quote_hint(text: str, exc: yaml.MarkedYAMLError) -> str | None:
         example = f'{key}: "{quoted}"'
         how = f"quote it ({example})" if len(example) <= MAX_SHOWN else "quote it"
         return (
-            f"{shown(key)[1:-1]}: the value {shown(value)} starts with {value[0]!r}, which "
+            f"{_short(key)}: the value {shown(value)} starts with {value[0]!r}, which "
             f"YAML reads as {_INDICATORS[value[0]]}: {how}"
         )
     return None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """`text` unquoted, cut to `limit` characters (a key named in a message)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _finding(path: str, line: int, column: int, rule: Rule, message: str) -> Finding:

@@ -6,7 +6,8 @@
 | `aps deploy` | deploy flows to an environment (`--dry-run`: show the plan) |
 | `aps promote` | promote deployments between environments (`--dry-run`) |
 | `aps deployments` | list the server's deployments (table, tree or JSON) |
-| `aps demo` | deploy the example project to a throwaway local Prefect server |
+| `aps demo` | deploy a project (default: the example) to a throwaway local Prefect server |
+| `aps init` | write the `.acme_portal_sdk` files and a starter deploy config |
 
 Subcommand modules are imported only when run, so `aps check-config` never imports Prefect.
 Exit codes are documented in `acme_portal_sdk.cli.console`.
@@ -35,7 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("acme_portal_sdk.cli.deploy", "deploy flows to an environment of the server"),
     "promote": ("acme_portal_sdk.cli.promote", "promote deployments to another environment"),
     "deployments": ("acme_portal_sdk.cli.deployments", "list the server's deployments"),
-    "demo": ("acme_portal_sdk.cli.demo", "deploy the example project to a throwaway server"),
+    "demo": ("acme_portal_sdk.cli.demo", "deploy a project to a throwaway local server"),
+    "init": ("acme_portal_sdk.cli.init", f"write the {CONFIG_DIR} files and a deploy config"),
 }
 
 
@@ -67,8 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aps (acme-portal-sdk) {__version__}")
         return 0
     if args[0] not in COMMANDS:
+        import difflib
+
+        close = difflib.get_close_matches(args[0], list(COMMANDS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         print(usage(), file=sys.stderr)
-        print(f"aps: error: unknown command {args[0]!r}", file=sys.stderr)
+        print(f"aps: error: unknown command {args[0]!r}{hint}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[args[0]][0])
     status: int = module.main(args[1:])

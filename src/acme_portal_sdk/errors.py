@@ -59,8 +59,11 @@ class DeployConfigError(InputError):
     def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
         self.path = Path(path)
         self.problems = list(problems)
-        listed = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{self.path}: invalid deploy configuration:\n{listed}")
+        listed = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(
+            f"invalid deploy configuration {self.path} ({len(self.problems)} problem(s); "
+            f"nothing was sent to the server):\n{listed}"
+        )
 
 
 class DeploymentValidationError(InputError):

@@ -42,17 +42,45 @@ def git(root: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
+def _described(root: Path, what: str, option: str, *args: str) -> str:
+    """`git ARGS` for the `what` of a deployment, failing with what to pass instead."""
+    try:
+        return git(root, *args)
+    except GitError as exc:
+        text = str(exc)
+        if "not a git repository" in text:
+            reason = f"{root} is not inside a git repository"
+        elif "ambiguous argument 'HEAD'" in text or "unknown revision" in text:
+            reason = f"the git repository at {root} has no commit yet"
+        else:
+            raise GitError(f"{text} (pass {option} to give the {what})") from exc
+        raise GitError(
+            f"{reason}, so the {what} cannot be read from git: pass {option} "
+            "(for a deploy, --branch-name and --commit-hash)"
+        ) from exc
+
+
 def current_branch(root: Path) -> str:
     """The branch checked out in `root`; `GitError` when detached or not a repository."""
-    branch = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    branch = _described(root, "branch", "--branch-name", "rev-parse", "--abbrev-ref", "HEAD")
     if branch == "HEAD":
-        raise GitError(f"{root}: HEAD is detached; name the branch explicitly")
+        raise GitError(f"{root}: HEAD is detached; name the branch with --branch-name")
     return branch
 
 
 def commit_hash(root: Path) -> str:
     """The full hash of the commit checked out in `root`."""
-    return git(root, "rev-parse", "HEAD")
+    return _described(root, "commit", "--commit-hash", "rev-parse", "HEAD")
+
+
+def uncommitted_files(root: Path) -> list[str]:
+    """Files under `root` that differ from HEAD: modified, staged, deleted or untracked.
+
+    Ignored files do not count; paths are as git prints them (relative to `root`).
+    """
+    output = git(root, "status", "--porcelain", "--untracked-files=normal", "--", ".")
+    # `git` strips the output, so the first line may have lost its leading status space.
+    return sorted({line.split(maxsplit=1)[-1] for line in output.splitlines() if line.strip()})
 
 
 def project_metadata(root: Path) -> tuple[str | None, str | None]:

@@ -57,12 +57,6 @@ def _excluded_dir_name(name: str, top: bool = False) -> bool:
     )
 
 
-def _gitignore_spec(lines: Iterable[str]) -> pathspec.PathSpec[Any]:
-    import pathspec  # imported when a pattern is met: a warm scan of most projects needs none
-
-    return pathspec.GitIgnoreSpec.from_lines(lines)
-
-
 def _pattern_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any] | None:
     return _gitignore_spec(patterns) if patterns else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -58,6 +59,16 @@ _KEYS = {
 _FOREIGN = frozenset({"select", "extend-select", "ignore", "severity", "deploy-config"})
 
 
+def unknown_key_message(key: str) -> str:
+    """`unknown key 'x'`, with the closest known key and every key of `[tool.acme-scan]`."""
+    known = sorted({*_KEYS, *_FOREIGN})
+    close = difflib.get_close_matches(key, known, n=1) or difflib.get_close_matches(
+        key.replace("_", "-"), known, n=1
+    )
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key {key!r} in [tool.acme-scan]{hint} (known: {', '.join(known)})"
+
+
 def load_settings(root: Path) -> Settings:
     """Read `[tool.acme-scan]` from `root/pyproject.toml`; defaults when absent."""
     pyproject = root / "pyproject.toml"
@@ -85,8 +96,7 @@ def settings_from_mapping(section: dict[str, Any], where: Path) -> Settings:
             extra[key] = value
             continue
         if key not in _KEYS:
-            known = ", ".join(sorted(_KEYS))
-            raise ConfigError(where, f"unknown key {key!r} (known: {known})")
+            raise ConfigError(where, unknown_key_message(key))
         attribute = _KEYS[key]
         if attribute in ("include", "exclude"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

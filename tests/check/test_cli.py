@@ -101,7 +101,7 @@ def test_clean_project(in_project: Project, capsys: pytest.CaptureFixture[str]) 
 
 def test_json_format(in_project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     root = in_project({**DUPLICATES, **NESTED})
-    code, out, err = run(["check", "--format", "json", "-q", "flows/b.py"], capsys)
+    code, out, err = run(["check", "--output-format", "json", "-q", "flows/b.py"], capsys)
     assert (code, err) == (1, "")
     data = orjson.loads(out)
     assert data["version"] == 1
@@ -124,6 +124,7 @@ def test_json_format(in_project: Project, capsys: pytest.CaptureFixture[str]) ->
         "severity": "error",
         "message": "flow name 'etl' is also defined at flows/b.py:4:1: Prefect would treat "
         "them as one flow; give each a distinct name=",
+        "fixable": False,
         "related": [{"path": "flows/b.py", "line": 4, "column": 1}],
     }
 
@@ -136,7 +137,7 @@ def test_github_format(in_project: Project, capsys: pytest.CaptureFixture[str]) 
             "flows/bad.py": "from prefect import flow\n\n@flow(name='50%')\ndef f(): ...\n",
         }
     )
-    code, out, _ = run(["check", "--format", "github", "-q"], capsys)
+    code, out, _ = run(["check", "--output-format", "github", "-q"], capsys)
     assert code == 1
     assert out.splitlines() == [
         "::error file=.acme_portal_sdk/static_flow_deploy_config.yaml,line=1,col=1,"
@@ -156,7 +157,7 @@ def test_usage_errors(in_project: Project, capsys: pytest.CaptureFixture[str]) -
     assert "[tool.acme-scan]: 'ignore': no rule matches 'AS9'" in err
     in_project(CLEAN)
     for argv, message in [
-        (["check", "--format", "xml"], "invalid choice: 'xml'"),
+        (["check", "--output-format", "xml"], "invalid choice: 'xml'"),
         (["check", "missing.py"], "missing.py: no such file or directory"),
         (["check", "--root", "nowhere"], "not a directory"),
         (["check", "--select", "AS7"], "--select: no rule matches 'AS7'"),

@@ -34,7 +34,11 @@ def hooks() -> dict[str, dict[str, Any]]:
 
 def test_the_manifest_is_valid() -> None:
     found = hooks()
-    assert set(found) == {"acme-scan-check", "acme-scan-index"}
+    assert set(found) == {"acme-scan-check", "acme-scan-fix", "acme-scan-index"}
+    fix = found["acme-scan-fix"]
+    assert fix["entry"] == "acme-scan check --fix --"
+    for key in ("files", "types_or", "pass_filenames", "require_serial", "language"):
+        assert fix[key] == found["acme-scan-check"][key], key
     check, index = found["acme-scan-check"], found["acme-scan-index"]
     assert (check["entry"], check["language"]) == ("acme-scan check --", "python")
     assert check["pass_filenames"] is True
@@ -70,6 +74,10 @@ def _as_hook(data: dict[str, Any]) -> Any:
 
 @pytest.fixture
 def repository(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    return _repository(tmp_path, "acme-scan-check")
+
+
+def _repository(tmp_path: Path, hook_id: str) -> tuple[Path, dict[str, str]]:
     repo = tmp_path / "repo"
     repo.mkdir()
     home = tmp_path / "home"
@@ -89,7 +97,7 @@ def repository(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         GIT_COMMITTER_EMAIL="t@example.com",
         PRE_COMMIT_COLOR="never",
     )
-    hook = dict(hooks()["acme-scan-check"])
+    hook = dict(hooks()[hook_id])
     acme_scan = Path(sys.executable).with_name("acme-scan")
     assert acme_scan.exists(), acme_scan
     local = {
@@ -179,6 +187,40 @@ def test_staged_names_that_look_like_options_are_checked_as_files(
     clean = "from prefect import flow\n\n@flow\ndef ok(): ...\n"
     code, output = _commit(repo, env, {"foo.py/clean.py": clean, name: BAD_DECORATOR}, "bad")
     assert code != 0, output
-    assert f"{name}:3:1: AS101 [error]" in output
+    assert f"{name}:3:1: AS101 [*] [error]" in output
     assert "usage" not in output
     assert _run(repo, env, "git", "rev-list", "--all", "--count").stdout.strip() == "0"
+
+
+def test_the_fix_hook_fixes_then_lets_the_fixed_commit_through(tmp_path: Path) -> None:
+    repo, env = _repository(tmp_path, "acme-scan-fix")
+    broken = (
+        "from prefect import flow\n\n\n@flow('load')  # named positionally\ndef load(): ...\n\n\n"
+        "@flow(\n    retires=3,  # misspelt\n)\ndef retry(): ...\n"
+    )
+    code, output = _commit(repo, env, {"flows/etl.py": broken}, "etl")
+    assert code != 0, output
+    assert "files were modified by this hook" in output
+    assert "flows/etl.py:4:1: AS101 fixed" in output
+    assert "flows/etl.py:8:1: AS106 fixed" in output
+    fixed = (repo / "flows/etl.py").read_text()
+    assert fixed == broken.replace("@flow('load')", "@flow(name='load')").replace(
+        "retires=3", "retries=3"
+    )
+    assert _run(repo, env, "git", "rev-list", "--all", "--count").stdout.strip() == "0"
+
+    code, output = _commit(repo, env, {}, "etl, fixed")
+    assert code == 0, output
+    assert _run(repo, env, "git", "rev-list", "--count", "HEAD").stdout.strip() == "1"
+    assert _run(repo, env, "git", "status", "--porcelain").stdout == ""
+
+    # What cannot be fixed still refuses the commit, and nothing is modified.
+    code, output = _commit(
+        repo,
+        env,
+        {"flows/two.py": "from prefect import flow\n\n@flow('a', 'b')\ndef f(): ...\n"},
+        "two",
+    )
+    assert code != 0, output
+    assert "files were modified" not in output
+    assert "AS101 not fixed: more than one positional argument" in output

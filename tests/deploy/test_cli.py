@@ -38,8 +38,9 @@ def test_deploy_promote_and_list(
         "--package-version",
         "3.1",
         "--dry-run",
+        "-v",
     )
-    assert (code, err) == (0, "")
+    assert code == 0, err
     assert f"+ create hello_world/{project}--main--hello-world--dev" in out
     assert '    image: "img:1"' not in out
     assert '"image": "img:1"' in out
@@ -202,3 +203,32 @@ def test_exit_codes(example_root: Path, project: str, capsys: pytest.CaptureFixt
     assert aps(capsys, "deploy", "--bogus")[0] == 2
     assert aps(capsys, "nope")[0] == 2
     assert aps(capsys, "--help")[0] == 0
+
+
+def test_dry_run_summary_dirty_tree_and_help(
+    example_root: Path, project: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--root", str(example_root), "--project-name", project, "--work-pool", WORK_POOL]
+    dry = [*common, "--env", "dev", "--flows-to-deploy", "hello_world,revenue", "--dry-run"]
+    code, out, err = aps(capsys, "deploy", *dry)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"+ create hello_world/{project}--main--hello-world--dev",
+        f"+ create revenue/{project}--main--revenue--dev",
+        "Dry run: 2 to create, 0 to update, 0 unchanged. Nothing was changed.",
+    ]
+
+    (example_root / "flows" / "scratch.py").write_text("x = 1\n")
+    code, out, err = aps(capsys, "deploy", *dry)
+    assert code == 0
+    assert "the work tree has uncommitted changes (flows/scratch.py)" in err
+    assert "pass --require-clean to refuse" in err
+    code, out, err = aps(capsys, "deploy", *dry, "--require-clean")
+    assert (code, out) == (2, "")
+    assert "commit or stash them first (--require-clean)" in err
+
+    code, out, _ = aps(capsys, "deploy", "--help")
+    assert code == 0
+    assert "--project-name" in out
+    assert " -project-name" not in out
+    assert "-env" not in out.replace("--env", "")

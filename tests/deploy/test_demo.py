@@ -6,8 +6,10 @@ environment (read from /proc): that finds the server and anything it started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -104,5 +106,64 @@ def test_ctrl_c_stops_the_server() -> None:
             process.wait()
     assert process.returncode == 130, out + err
     assert "interrupted" in err
+    # The server was waited for; what it started got SIGKILL, which a loaded machine may
+    # take a moment to deliver: poll, with a deadline.
+    deadline = time.monotonic() + 10
+    while processes_with(home) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert processes_with(home) == []
     assert not Path(home).exists()
+
+
+def test_demo_on_another_project_keeps_the_server(tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    (project / "flows").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "my-shop"\nversion = "0.1.0"\n')
+    (project / "flows" / "daily.py").write_text(
+        'from prefect import flow\n\n\n@flow\ndef daily_orders():\n    """Orders."""\n'
+    )
+    (project / ".acme_portal_sdk").mkdir()
+    (project / ".acme_portal_sdk" / "static_flow_deploy_config.yaml").write_text(
+        "daily_orders:\n  work_pool_name: ecs-pool\n"
+    )
+    result = subprocess.run(
+        [*APS, "demo", "--project", str(project), "--keep"],  # 2.0 spelling of --root
+        env=demo_environment(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    out = result.stdout
+    pid_match = re.search(r"keeps running \(pid (\d+)\)", out)
+    home_match = re.search(r"PREFECT_HOME=(\S+)\)", out)
+    assert home_match is not None, out + result.stderr
+    home = home_match.group(1)
+    try:
+        assert result.returncode == 0, out + result.stderr
+        assert pid_match is not None, out
+        assert "'demo-pool', 'ecs-pool'" in out
+        assert "created   daily_orders/my-shop--main--daily-orders--uat" in out
+        url = re.search(r"export PREFECT_API_URL=(\S+) PREFECT_HOME=", out)
+        assert url is not None
+        assert processes_with(home), "the server should still run"
+        listed = subprocess.run(
+            [*APS, "deployments", "--format", "json"],
+            env={**demo_environment(), "PREFECT_API_URL": url.group(1), "PREFECT_HOME": home},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        assert "my-shop--main--daily-orders--dev" in listed.stdout
+        assert f"kill -- -{pid_match.group(1)}" in out
+    finally:
+        if pid_match is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(pid_match.group(1)), signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while processes_with(home) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        shutil.rmtree(Path(home).parent, ignore_errors=True)
+    assert processes_with(home) == []

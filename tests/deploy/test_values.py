@@ -103,15 +103,18 @@ def test_config_accepts_both_spellings_and_defaults() -> None:
     [
         ("a:\n  work_pool: x\n", "unknown key 'work_pool'"),
         ("a:\n  work_pool_name: ''\n", "non-empty string"),
-        ("a:\n  paused: maybe\n", "expected true or false"),
+        ("a:\n  paused: maybe\n", "true or false"),
         ("a:\n  concurrency_limit: 0\n", "positive integer"),
         ("a:\n  concurrency_limit: {limit: 1, collision_strategy: X}\n", "ENQUEUE"),
         ("a:\n  parameters: [1]\n", "mapping of parameter names"),
         ("a:\n  triggers: {Nope: {}}\n", "unknown trigger type"),
         ("a_b: {}\na-b: {}\n", "the same flow"),
-        ("- a\n", "expected a mapping"),
+        ("- a\n", "must be a mapping of flow names"),
         ("a: [\n", "not valid YAML"),
-        ("a:\n  cron: 5\n", "expected a string"),
+        ("a:\n  cron: 5\n", "a cron string"),
+        ("a:\n  cron: */5 * * * *\n", 'quote it (cron: "*/5 * * * *")'),
+        ("a:\n  cron: '61 * * * *'\n", "'61' is out of range (0-59)"),
+        ("a:\n  parameters: {x: .inf}\n", "a.parameters.x: inf is not a JSON number"),
     ],
 )
 def test_config_problems(text: str, fragment: str) -> None:

@@ -63,7 +63,7 @@ def test_complete_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[st
     make_project(tmp_path, FILES)
     complete, messages = check_project_configuration(tmp_path)
     assert complete, messages
-    assert main(["check-config", "--project-dir", str(tmp_path)]) == 0
+    assert main(["check-config", "--root", str(tmp_path)]) == 0
     assert "Configuration is complete." in capsys.readouterr().out
 
 

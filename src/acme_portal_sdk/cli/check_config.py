@@ -83,15 +83,28 @@ def _finder_checks(project: Path, finder: object) -> list[tuple[bool, str]]:
     return results
 
 
-def _deploy_config_check(project: Path) -> list[tuple[bool, str]]:
+def _deploy_config_check(project: Path, finder: object) -> list[tuple[bool, str]]:
+    """The deploy config, validated as `aps deploy` (and `acme-scan check`) validate it."""
     from acme_portal_sdk.errors import AcmePortalError
     from acme_portal_sdk.prefect.deploy_config import default_config_path, load_deploy_config
+    from acme_portal_sdk.prefect.deploy_info import project_rules
+    from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder
 
     path, explicit = default_config_path(project)
     if not path.exists() and not explicit:
         return []
+    root = Path(finder.root_dir) if isinstance(finder, PrefectFlowFinder) else project
+    root = root if root.is_absolute() else project / root
     try:
-        config = load_deploy_config(path, required=explicit)
+        flows = PrefectFlowFinder(root, write_index=False).index().flows if root.is_dir() else None
+        config = load_deploy_config(
+            path,
+            required=explicit,
+            confined_to=project,
+            flows=flows,
+            root=project,
+            config=project_rules(project),
+        )
     except AcmePortalError as exc:
         return [(False, f"deploy config: {exc}")]
     return [(True, f"deploy config {path} ({len(config.entries)} flows)")]
@@ -118,7 +131,7 @@ def check_project_configuration(project_dir: str | Path = ".") -> tuple[bool, li
             finder = instance
     if finder is not None:
         results.extend(_finder_checks(project, finder))
-    results.extend(_deploy_config_check(project))
+    results.extend(_deploy_config_check(project, finder))
     complete = all(ok for ok, _ in results)
     messages = [f"{OK if ok else FAILED} {text}" for ok, text in results]
     messages.append("Configuration is complete." if complete else "Configuration is incomplete.")
@@ -131,15 +144,16 @@ def parser() -> argparse.ArgumentParser:
         prog="aps check-config", description=f"check the {CONFIG_DIR} files the extension imports"
     )
     result.add_argument(
-        "--project-dir", default=".", help="root of the project (default: current directory)"
+        "--root", default=".", help="root of the project (default: current directory)"
     )
+    result.add_argument("--project-dir", dest="root", help=argparse.SUPPRESS)  # 2.0's name
     return result
 
 
 def execute(args: argparse.Namespace) -> int:
     """Run `aps check-config` with parsed arguments."""
-    complete, messages = check_project_configuration(args.project_dir)
-    print("\n".join(messages))
+    complete, messages = check_project_configuration(args.root)
+    print(console.printable("\n".join(messages)))
     return console.EXIT_OK if complete else console.EXIT_FAILED
 
 

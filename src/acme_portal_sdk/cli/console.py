@@ -8,6 +8,8 @@ input error (bad arguments, names, configuration: nothing was attempted); 3 inte
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
 import logging
 import os
 import sys
@@ -23,6 +25,24 @@ EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 Command = Callable[[argparse.Namespace], int]
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """`--help` without acme-portal-sdk 1.x's single-dash spellings (`-project-name`).
+
+    They are still accepted (the README lists them); showing them doubled every line.
+    """
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        shown = [option for option in action.option_strings if not _legacy_spelling(option)]
+        if shown and len(shown) != len(action.option_strings):
+            action = copy.copy(action)
+            action.option_strings = shown
+        return super()._format_action_invocation(action)
+
+
+def _legacy_spelling(option: str) -> bool:
+    return option.startswith("-") and not option.startswith("--") and len(option) > 2
 
 
 def add_verbosity(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +80,37 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
     logger.setLevel(level)
 
 
+#: Non-ASCII characters `aps` prints, and what a terminal that cannot show them gets.
+ASCII_FALLBACKS = {"\u2705": "[ok]", "\u274c": "[FAILED]", "\u2026": "..."}
+
+
+def ascii_only(stream: object) -> bool:
+    """Whether `stream`'s encoding cannot show the marks `aps` prints (e.g. `LANG=C`)."""
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    try:
+        "".join(ASCII_FALLBACKS).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return True
+    return False
+
+
+def printable(text: str, stream: object = None) -> str:
+    """`text` with `ASCII_FALLBACKS` applied when `stream` (default: stdout) needs them."""
+    if not ascii_only(sys.stdout if stream is None else stream):
+        return text
+    for mark, fallback in ASCII_FALLBACKS.items():
+        text = text.replace(mark, fallback)
+    return text
+
+
+def _never_fail_on_encoding() -> None:
+    """Make stdout replace what its encoding cannot show instead of raising."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and ascii_only(sys.stdout):
+        with contextlib.suppress(ValueError, OSError):  # a stream that refuses
+            reconfigure(errors="replace")
+
+
 def error(prog: str, message: str) -> None:
     """Print an error message on stderr."""
     print(f"{prog}: error: {message}", file=sys.stderr)
@@ -81,6 +132,7 @@ def run(
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
+    _never_fail_on_encoding()
     try:
         return command(args)
     except DeploymentsFailedError as exc:

@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
         prog="aps deploy",
         description=__doc__,
         allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=console.HelpFormatter,
     )
     result.add_argument("--env", "-env", required=True, help="environment, e.g. dev")
     result.add_argument("--commit-hash", "-commit-hash", help="commit deployed (default: git HEAD)")
@@ -70,8 +70,38 @@ def parser() -> argparse.ArgumentParser:
         "-package-version",
         help="package version (default: [project] version of pyproject.toml)",
     )
+    result.add_argument(
+        "--require-clean",
+        action="store_true",
+        help="refuse to deploy from a work tree with uncommitted changes (default: a warning)",
+    )
     add_source_arguments(result)
     return result
+
+
+def check_work_tree(root: Path, commit: str, *, require_clean: bool) -> None:
+    """Warn (or, with `require_clean`, refuse) when the tree differs from the commit deployed.
+
+    The deployment is tagged with `commit`, but the code deployed is the work tree's.
+    """
+    import logging
+
+    from acme_portal_sdk import repository
+    from acme_portal_sdk.errors import InputError
+
+    changed = repository.uncommitted_files(root)
+    if not changed:
+        return
+    shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    message = (
+        f"the work tree has uncommitted changes ({shown}): the deployment would be tagged "
+        f"with commit {commit[:12]}, which does not contain them"
+    )
+    if require_clean:
+        raise InputError(f"{message}; commit or stash them first (--require-clean)")
+    logging.getLogger(__name__).warning(
+        "%s; commit them first, or pass --require-clean to refuse", message
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -85,10 +115,13 @@ def execute(args: argparse.Namespace) -> int:
     prep = PrefectDeployInfoPrep(args.static_flow_config_path, args.work_pool, root_dir=root)
     flows = console.split_flows(args.flows_to_deploy)
     _, version = repository.project_metadata(root)
+    commit = args.commit_hash or repository.commit_hash(root)
+    if not args.commit_hash or args.require_clean:
+        check_work_tree(root, commit, require_clean=args.require_clean)
     infos = prep.prep_deploy_info(
         project_name=args.project_name or repository.project_name(root),
         branch_name=args.branch_name or repository.current_branch(root),
-        commit_hash=args.commit_hash or repository.commit_hash(root),
+        commit_hash=commit,
         image_uri=args.image_uri,
         package_version=args.package_version or version or UNKNOWN_VERSION,
         env=args.env,
@@ -98,7 +131,7 @@ def execute(args: argparse.Namespace) -> int:
     deployer = PrefectFlowDeployer()
     if args.dry_run:
         plan = deployer.plan(infos)
-        print("\n".join(plan.lines()))
+        print(console.printable("\n".join(plan.lines(detail=args.verbose > 0))))
         return console.EXIT_FAILED if plan.problems else console.EXIT_OK
     report = deployer.deploy_all(infos)
     print("\n".join(report.lines()))

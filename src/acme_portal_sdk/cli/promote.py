@@ -21,7 +21,7 @@ def parser() -> argparse.ArgumentParser:
         prog="aps promote",
         description=__doc__,
         allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=console.HelpFormatter,
     )
     result.add_argument(
         "--source-env", "-source-env", required=True, help="environment to promote from"
@@ -58,7 +58,7 @@ def execute(args: argparse.Namespace) -> int:
     }
     if args.dry_run:
         plan = promote.plan(**arguments)
-        print("\n".join(plan.lines()))
+        print(console.printable("\n".join(plan.lines(detail=args.verbose > 0))))
         return console.EXIT_FAILED if plan.problems else console.EXIT_OK
     report = promote.promote_all(**arguments)
     print("\n".join(report.lines()))

@@ -44,6 +44,7 @@ from acme_scan.confined import is_inside
 
 if TYPE_CHECKING:
     from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder
+    from acme_scan.check.config import CheckConfig
     from acme_scan.models import Flow, Index
 
 logger = logging.getLogger(__name__)
@@ -218,6 +219,18 @@ def select_flows(index: Index, requested: Sequence[str]) -> list[Flow]:
     return [available[name][0] for name in wanted]
 
 
+def project_rules(root: Path) -> CheckConfig | None:
+    """The rule selection and severities of `[tool.acme-scan]` (None: unreadable, defaults)."""
+    from acme_scan import AcmeScanError, load_settings
+    from acme_scan.check.config import check_config
+
+    try:
+        return check_config(load_settings(root), root / "pyproject.toml")
+    except AcmeScanError as exc:
+        logger.warning("%s (deploy-config rules run with their defaults)", exc)
+        return None
+
+
 class PrefectDeployInfoPrep(DeployInfoPrep):
     """Prepares the `PrefectDeployInfo` of flows from the index and the deploy configuration.
 
@@ -249,12 +262,20 @@ class PrefectDeployInfoPrep(DeployInfoPrep):
         return self.prefect_flow_finder
 
     def load_config(self) -> DeployConfig:
-        """Load (and validate) the deploy configuration."""
+        """Load the deploy configuration, validated as `acme-scan check` validates it.
+
+        Every problem of the file (against the project's flows and their parameters, with
+        the rule selection and severities of `[tool.acme-scan]`) is raised at once in one
+        `DeployConfigError`, before anything touches a server. A file named outside the
+        project is validated too, but its values are never echoed.
+        """
         root = self.root_dir.absolute()
+        rules = project_rules(root)
+        flows = self.finder().index().flows
         if self.static_flow_deploy_config is not None:
             path = Path(self.static_flow_deploy_config)
             try:
-                return load_deploy_config(path, required=True)
+                return load_deploy_config(path, required=True, flows=flows, root=root, config=rules)
             except DeployConfigError as exc:
                 if is_inside(root, path) or not path.is_file():
                     raise
@@ -267,7 +288,9 @@ class PrefectDeployInfoPrep(DeployInfoPrep):
                     ],
                 ) from None
         path, explicit = default_config_path(root)
-        return load_deploy_config(path, required=explicit, confined_to=root)
+        return load_deploy_config(
+            path, required=explicit, confined_to=root, flows=flows, root=root, config=rules
+        )
 
     def all_flow_names(self) -> list[str]:
         """The `FlowDetails.name` of every deployable flow of the project, in index order."""

@@ -191,6 +191,23 @@ class LocalPrefectServer:
             self._log.close()
             self._log = None
 
+    def detach(self) -> int:
+        """Leave the running server running after this process exits; its pid.
+
+        `stop()` (and the end of a `with` block) then does nothing; stop the server with
+        `kill -- -PID` (it leads its own process group on POSIX).
+        """
+        process, self.process = self.process, None
+        if process is None:
+            raise LocalServerError("the server is not running: start it first")
+        # Dropping a running Popen makes it warn at collection ("still running"): it is
+        # meant to run on, so mark it as reaped for Python's bookkeeping only.
+        process.returncode = 0
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return process.pid
+
     def __enter__(self) -> Self:
         return self.start()
 

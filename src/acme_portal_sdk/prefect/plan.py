@@ -46,15 +46,23 @@ class DeploymentPlan:
         """`flow/deployment`, as Prefect names a deployment."""
         return f"{self.flow_name}/{self.deployment_name}"
 
-    def lines(self) -> list[str]:
-        """A human rendering: a header line, then one line per field."""
+    def lines(self, detail: bool = True) -> list[str]:
+        """A human rendering: a header line, then (with `detail`) one line per field.
+
+        Without `detail`, an update's header names the fields that change instead.
+        """
         symbol = {"create": "+", "update": "~", "unchanged": "="}[self.action]
         header = f"{symbol} {self.action} {self.key}"
         if self.source:
             header += f" (from {self.source})"
+        if not detail and self.action == "update" and self.changes:
+            fields = sorted({change.field.split(".")[0] for change in self.changes})
+            header += f": {', '.join(fields)}"
         lines = [header]
         if self.problem:
             lines.append(f"    ! {self.problem}")
+        if not detail:
+            return lines
         for change in self.changes:
             if self.action == "create":
                 lines.append(f"    {change.field}: {render(change.after)}")
@@ -81,9 +89,12 @@ class Plan:
         """Problems found (e.g. a missing work pool): applying would fail for those."""
         return [f"{d.key}: {d.problem}" for d in self.deployments if d.problem]
 
-    def lines(self) -> list[str]:
-        """Every deployment's lines and a summary line (nothing was changed)."""
-        lines = [line for d in self.deployments for line in d.lines()]
+    def lines(self, detail: bool = True) -> list[str]:
+        """Every deployment's lines and a summary line (nothing was changed).
+
+        Without `detail`, one line per deployment (and one per problem).
+        """
+        lines = [line for d in self.deployments for line in d.lines(detail)]
         counts = {
             action: sum(1 for d in self.deployments if d.action == action)
             for action in ("create", "update", "unchanged")

@@ -8,11 +8,14 @@ line. Selectors are `ALL`, a code (`AS201`), a code prefix (`AS3`) or a rule nam
 - `select` replaces the default set (every rule except the opt-in ones);
 - `extend-select` adds to it (the way to turn on opt-in rules);
 - `ignore` removes from the result, and wins over both;
+- `--select` on the command line replaces all three settings, as in ruff (the command
+  line's `--extend-select` and `--ignore` still apply);
 - `severity` maps a code to `error`, `warning` or `info`.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +65,11 @@ def check_config(
     extend = _selectors(extra, "extend-select", where) or []
     ignore = _selectors(extra, "ignore", where) or []
     if overrides.select is not None:
+        # ruff's rule: a --select on the command line replaces the configuration's whole
+        # selection (`select`, `extend-select` and `ignore`); --extend-select and --ignore
+        # on the command line still apply on top.
         select_codes = _option_codes(overrides.select, "--select")
+        extend, ignore = [], []
     elif select is not None:
         select_codes = _codes(select, "select", where)
     else:
@@ -105,9 +112,19 @@ def _option_codes(values: Iterable[str], option: str) -> set[str]:
     for selector in split_selectors(values):
         rules = matching(selector)
         if not rules:
-            raise SelectionError(f"{option}: no rule matches {selector!r} (see `acme-scan rules`)")
+            raise SelectionError(
+                f"{option}: no rule matches {selector!r}{_suggestion(selector)} "
+                "(see `acme-scan rules`)"
+            )
         codes.update(rule.code for rule in rules)
     return codes
+
+
+def _suggestion(selector: str) -> str:
+    """`; did you mean 'duplicate-name'?` for a misspelt rule name (codes are not guessed)."""
+    names = [rule.name for rule in RULES]
+    close = difflib.get_close_matches(selector.strip().lower().replace("_", "-"), names, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _codes(selectors: Iterable[str] | None, key: str, where: Path) -> set[str]:
@@ -116,7 +133,9 @@ def _codes(selectors: Iterable[str] | None, key: str, where: Path) -> set[str]:
         rules = matching(selector)
         if not rules:
             raise ConfigError(
-                where, f"{key!r}: no rule matches {selector!r} (see `acme-scan rules`)"
+                where,
+                f"{key!r}: no rule matches {selector!r}{_suggestion(selector)} "
+                "(see `acme-scan rules`)",
             )
         codes.update(rule.code for rule in rules)
     return codes

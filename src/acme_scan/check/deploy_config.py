@@ -8,9 +8,11 @@ value at fault, and duplicate keys, which YAML loaders drop silently, are seen.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -20,7 +22,7 @@ from acme_scan.check.cron import cron_problem
 from acme_scan.check.finding import Finding, Location
 from acme_scan.check.rules import Rule
 from acme_scan.models import Flow
-from acme_scan.text import shown
+from acme_scan.text import MAX_SHOWN, shown
 
 #: The keys of one flow's entry (acme-portal-sdk's deploy configuration format; the SDK's
 #: deploy step imports these).
@@ -42,6 +44,15 @@ TRIGGER_TYPES = (
     "DeploymentCompoundTrigger",
     "DeploymentSequenceTrigger",
 )
+#: The keys of a `concurrency_limit` mapping, and the values of its `collision_strategy`.
+CONCURRENCY_KEYS = ("limit", "collision_strategy")
+COLLISION_STRATEGIES = ("ENQUEUE", "CANCEL_NEW")
+#: Bounds on the YAML itself, checked on the event stream before anything is composed: deeper
+#: nesting is refused (PyYAML's composer and constructor recurse), and so are aliases that
+#: expand to more values than this ("billion laughs"), which would make every walk over the
+#: loaded data, and the JSON sent to Prefect, explode.
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
 _STR_TAG = "tag:yaml.org,2002:str"
 #: libyaml's parser when PyYAML was built with it (ten times faster), else the pure one.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -81,6 +92,23 @@ class _Context:
         return self.loader.construct_object(node, deep=True)
 
 
+@dataclass(frozen=True)
+class DeployConfigCheck:
+    """The outcome of validating a deploy config: every finding, and the entries it holds.
+
+    `entries` maps each flow name as written (the last of duplicate keys, as YAML loaders
+    keep it) to its loaded settings; it is empty when the file is not a loadable mapping.
+    Consumers (the SDK's deploy step) use `entries` only when `errors` is empty.
+    """
+
+    findings: list[Finding]
+    entries: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "error"]
+
+
 def check_deploy_config(
     text: str, path: str, flows: Sequence[Flow], history: History | None = None
 ) -> list[Finding]:
@@ -89,32 +117,106 @@ def check_deploy_config(
     `history`, when given, says where a name missing from `flows` used to be defined; an
     unknown-flow finding then names those places and touches their files.
     """
+    return validate_deploy_config(text, path, flows, history).findings
+
+
+def validate_deploy_config(
+    text: str, path: str, flows: Sequence[Flow] | None, history: History | None = None
+) -> DeployConfigCheck:
+    """Validate the deploy config `text` (at `path`, for messages) and load its entries.
+
+    This is the one validator of the file: `acme-scan check` reports its findings, and the
+    SDK's deploy and promote steps and `aps check-config` refuse a file with errors, with the
+    same messages. `flows` are the project's flows (None: not known, so entries are not
+    matched against flows and parameters are not checked against signatures).
+    """
     findings: list[Finding] = []
+    bounds = _bounds_problem(text, path)
+    if bounds is not None:
+        return DeployConfigCheck([bounds])
+    entries: dict[str, Any] = {}
     loader = _Loader(text)
     try:
         try:
             document = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            findings.append(_yaml_error(path, exc))
-            return findings
+            findings.append(_yaml_error(path, exc, text))
+            return DeployConfigCheck(findings)
         except yaml.YAMLError as exc:
             findings.append(_finding(path, 0, 0, rules.CONFIG_INVALID, f"not valid YAML: {exc}"))
-            return findings
+            return DeployConfigCheck(findings)
         if document is None:
-            return findings  # an empty file: no entries
+            return DeployConfigCheck(findings)  # an empty file: no entries
         context = _Context(path, loader, findings, history)
         try:
-            _check_document(context, document, flows)
+            entries = _check_document(context, document, flows)
         except yaml.MarkedYAMLError as exc:  # a value that cannot be constructed
-            findings.append(_yaml_error(path, exc))
+            findings.append(_yaml_error(path, exc, text))
+            entries = {}
     finally:
         loader.dispose()
-    return findings
+    return DeployConfigCheck(findings, entries)
 
 
-def _check_document(context: _Context, document: yaml.Node, flows: Sequence[Flow]) -> None:
+def _bounds_problem(text: str, path: str) -> Finding | None:
+    """An AS301 finding when the YAML nests too deep or its aliases expand too far.
+
+    Read from the event stream (which neither parser builds recursively), so nothing
+    unbounded is ever composed: an alias counts as every value of what it refers to.
+    """
+    frames: list[tuple[str | None, int]] = [(None, 0)]
+    sizes: dict[str, int] = {}
+    total = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                frames.append((event.anchor, 1))
+                if len(frames) - 1 > MAX_DEPTH:
+                    return _bounds_finding(
+                        path,
+                        event,
+                        f"the deploy config nests deeper than {MAX_DEPTH} levels: a deploy "
+                        "config needs a few (flow, setting, value); flatten it",
+                    )
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                anchor, size = frames.pop()
+                if anchor is not None:
+                    sizes[anchor] = size
+            elif isinstance(event, yaml.ScalarEvent):
+                size = 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                size = sizes.get(event.anchor or "", 1)
+            else:
+                continue
+            anchor, count = frames[-1]
+            frames[-1] = (anchor, count + size)
+            total += size
+            if total > MAX_VALUES:
+                return _bounds_finding(
+                    path,
+                    event,
+                    f"the deploy config's aliases (`*name`) expand to more than {MAX_VALUES} "
+                    "values (a 'billion laughs' document): write the settings out",
+                )
+    except yaml.YAMLError:
+        return None  # reported, with its position, when the document is composed
+    return None
+
+
+def _bounds_finding(path: str, event: yaml.Event, message: str) -> Finding:
+    mark = event.start_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    return _finding(path, line, column, rules.CONFIG_INVALID, message)
+
+
+def _check_document(
+    context: _Context, document: yaml.Node, flows: Sequence[Flow] | None
+) -> dict[str, Any]:
     if isinstance(document, yaml.ScalarNode) and document.tag == "tag:yaml.org,2002:null":
-        return
+        return {}
     if not isinstance(document, yaml.MappingNode):
         context.report(
             rules.CONFIG_INVALID,
@@ -122,21 +224,33 @@ def _check_document(context: _Context, document: yaml.Node, flows: Sequence[Flow
             "the deploy config must be a mapping of flow names to settings, "
             f"got {_kind(context.value(document))}",
         )
-        return
+        return {}
     by_name: dict[str, list[Flow]] = {}
-    for known in flows:
+    for known in flows or ():
         if known.name is not None:
             by_name.setdefault(normalise(known.name), []).append(known)
-    dynamic = sum(1 for known in flows if known.name is None)
+    dynamic = sum(1 for known in flows or () if known.name is None)
+    entries: dict[str, Any] = {}
     for key_node, value_node in _pairs(context, document, "", normalise):
         if not _string_key(context, key_node, "flow name"):
             continue
         name = str(key_node.value)
-        matches = by_name.get(normalise(name), [])
-        flow = _deployable(matches)
-        if flow is None:
-            _unknown_flow(context, key_node, name, matches, by_name, dynamic)
+        if not name.strip():
+            context.report(
+                rules.CONFIG_WRONG_TYPE,
+                key_node,
+                f"a flow name must be a non-empty string, got {_kind(name)}",
+            )
+            continue
+        flow = None
+        if flows is not None:
+            matches = by_name.get(normalise(name), [])
+            flow = _deployable(matches)
+            if flow is None:
+                _unknown_flow(context, key_node, name, matches, by_name, dynamic)
         _check_entry(context, name, value_node, flow)
+        entries[name] = context.value(value_node)
+    return entries
 
 
 def _pairs(
@@ -220,24 +334,27 @@ def _unknown_flow(
 def _string_key(context: _Context, key_node: yaml.Node, what: str) -> bool:
     if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG:
         return True
-    shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+    written = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
     kind = (
         _kind(context.value(key_node)) if isinstance(key_node, yaml.ScalarNode) else "a collection"
     )
     context.report(
         rules.CONFIG_WRONG_TYPE,
         key_node,
-        f"{what} `{shown}` is read by YAML as {kind}, not a string: quote it ('{shown}')",
+        f"{what} `{written}` is read by YAML as {kind}, not a string: quote it ('{written}')",
     )
     return False
 
 
 def _check_entry(context: _Context, name: str, node: yaml.Node, flow: Flow | None) -> None:
+    if _null(node):
+        return  # `name:` with nothing: the defaults, as an empty mapping
     if not isinstance(node, yaml.MappingNode):
         context.report(
             rules.CONFIG_WRONG_TYPE,
             node,
-            f"{name}: an entry must be a mapping of settings ({', '.join(ALLOWED_KEYS)}), "
+            f"{name}: an entry must be a mapping of settings ({', '.join(ALLOWED_KEYS)}) "
+            "or empty, "
             f"got {_kind(context.value(node))}",
         )
         return
@@ -255,12 +372,11 @@ def _check_entry(context: _Context, name: str, node: yaml.Node, flow: Flow | Non
             continue
         check = _VALUE_CHECKS.get(key)
         if check is None:
-            close = difflib.get_close_matches(key, ALLOWED_KEYS, n=1)
-            hint = f"did you mean {shown(close[0])}? " if close else ""
             context.report(
                 rules.CONFIG_UNKNOWN_KEY,
                 key_node,
-                f"{name}: unknown key {shown(key)}; {hint}allowed: {', '.join(ALLOWED_KEYS)}",
+                f"{name}: unknown key {shown(key)}; {_did_you_mean(key, ALLOWED_KEYS)}"
+                f"allowed: {', '.join(ALLOWED_KEYS)}",
             )
             continue
         check(context, f"{name}.{key}", value_node, flow)
@@ -317,15 +433,86 @@ def _paused(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -
 def _concurrency_limit(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
     if _null(node):
         return
-    value = context.value(node)
-    if isinstance(value, dict):
-        limit = value.get("limit")
-        if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1:
-            return
-        _wrong(context, node, where, "a mapping with a positive integer `limit`")
+    if isinstance(node, yaml.MappingNode):
+        limit: yaml.Node | None = None
+        for key_node, value_node in _pairs(context, node, f"{where}."):
+            if not _string_key(context, key_node, f"{where}: key"):
+                continue
+            key = str(key_node.value)
+            if key == "limit":
+                limit = value_node
+            elif key == "collision_strategy":
+                strategy = context.value(value_node)
+                if strategy is not None and strategy not in COLLISION_STRATEGIES:
+                    _wrong(context, value_node, f"{where}.{key}", _one_of(COLLISION_STRATEGIES))
+            else:
+                context.report(
+                    rules.CONFIG_UNKNOWN_KEY,
+                    key_node,
+                    f"{where}: unknown key {shown(key)}; {_did_you_mean(key, CONCURRENCY_KEYS)}"
+                    f"allowed: {', '.join(CONCURRENCY_KEYS)}",
+                )
+        if limit is None:
+            context.report(
+                rules.CONFIG_WRONG_TYPE, node, f"{where}: a mapping needs a positive `limit`"
+            )
+        elif not _positive(context.value(limit)):
+            _wrong(context, limit, f"{where}.limit", "a positive integer")
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        _wrong(context, node, where, "a positive integer")
+    if not _positive(context.value(node)):
+        _wrong(context, node, where, "a positive integer (or a mapping with a `limit`)")
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _one_of(values: Sequence[str]) -> str:
+    return "one of " + ", ".join(values)
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def to_json(value: Any, where: str, problems: list[str] | None = None) -> Any:
+    """`value` as JSON data, as the deploy step sends it to Prefect.
+
+    YAML dates and timestamps become ISO strings; what JSON cannot carry (non-finite
+    numbers, non-string keys, sets, bytes) is appended to `problems` and dropped.
+    """
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        _problem(problems, f"{where}: {value!r} is not a JSON number")
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list):
+        return [to_json(item, f"{where}[{i}]", problems) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                _problem(problems, f"{where}: key {shown(key)} is not a string")
+                continue
+            result[key] = to_json(item, f"{where}.{key}", problems)
+        return result
+    _problem(problems, f"{where}: {_kind(value)} cannot be sent to Prefect as JSON")
+    return None
+
+
+def _problem(problems: list[str] | None, message: str) -> None:
+    if problems is not None:
+        problems.append(message)
+
+
+def _json_value(context: _Context, where: str, node: yaml.Node) -> None:
+    problems: list[str] = []
+    to_json(context.value(node), where, problems)
+    for problem in problems:
+        context.report(rules.CONFIG_WRONG_TYPE, node, problem)
 
 
 def _parameters(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
@@ -341,10 +528,11 @@ def _parameters(context: _Context, where: str, node: yaml.Node, flow: Flow | Non
         and not any(p.kind == "var_keyword" for p in flow.parameters)
     ):
         accepted = {p.name for p in flow.parameters if p.kind != "var_positional"}
-    for key_node, _ in _pairs(context, node, f"{where}."):
+    for key_node, value_node in _pairs(context, node, f"{where}."):
         if not _string_key(context, key_node, f"{where}: parameter name"):
             continue
         key = str(key_node.value)
+        _json_value(context, f"{where}.{key}", value_node)
         if accepted is not None and flow is not None and key not in accepted:
             known = ", ".join(sorted(accepted)) or "none"
             context.report(
@@ -375,6 +563,8 @@ def _triggers(context: _Context, where: str, node: yaml.Node, flow: Flow | None)
             )
         elif not _null(value_node) and not isinstance(context.value(value_node), dict):
             _wrong(context, value_node, f"{where}.{key_node.value}", "a mapping of arguments")
+        else:
+            _json_value(context, f"{where}.{key_node.value}", value_node)
 
 
 _VALUE_CHECKS: dict[str, _Check] = {
@@ -399,6 +589,10 @@ def _kind(value: object) -> str:
     if isinstance(value, float):
         return f"a number ({shown(value)})"
     if isinstance(value, str):
+        if not value:
+            return "an empty string"
+        if not value.strip():
+            return f"a blank string ({shown(value)})"
         return f"a string ({shown(value)})"
     if isinstance(value, dict):
         return "a mapping"
@@ -407,11 +601,52 @@ def _kind(value: object) -> str:
     return f"a {type(value).__name__} ({shown(value)})"
 
 
-def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> Finding:
+#: What YAML makes of a plain value starting with these characters.
+_INDICATORS = {
+    "*": "an alias (`*name`)",
+    "&": "an anchor (`&name`)",
+    "!": "a tag",
+    "%": "a directive",
+    "@": "a reserved indicator",
+    "`": "a reserved indicator",
+}
+
+
+def _yaml_error(path: str, exc: yaml.MarkedYAMLError, text: str = "") -> Finding:
     mark = exc.problem_mark or exc.context_mark
     problem = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-    return _finding(path, line, column, rules.CONFIG_INVALID, f"not valid YAML: {problem}")
+    message = f"not valid YAML: {problem}"
+    hint = _quote_hint(text, exc)
+    if hint is not None:
+        message = f"{hint} (YAML: {problem})"
+    return _finding(path, line, column, rules.CONFIG_INVALID, message)
+
+
+def _quote_hint(text: str, exc: yaml.MarkedYAMLError) -> str | None:
+    """A plain-words message when a value must be quoted (`cron: */5 * * * *`)."""
+    marks = [mark for mark in (exc.context_mark, exc.problem_mark) if mark is not None]
+    lines = text.splitlines()
+    for mark in marks:
+        if not 0 <= mark.line < len(lines):
+            continue
+        key, colon, value = lines[mark.line].strip().lstrip("- ").partition(": ")
+        value = value.strip()
+        if not colon or not value or value[0] not in _INDICATORS:
+            continue
+        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+        example = f'{key}: "{quoted}"'
+        how = f"quote it ({example})" if len(example) <= MAX_SHOWN else "quote it"
+        return (
+            f"{_short(key)}: the value {shown(value)} starts with {value[0]!r}, which "
+            f"YAML reads as {_INDICATORS[value[0]]}: {how}"
+        )
+    return None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """`text` unquoted, cut to `limit` characters (a key named in a message)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _finding(path: str, line: int, column: int, rule: Rule, message: str) -> Finding:

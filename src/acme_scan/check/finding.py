@@ -49,6 +49,13 @@ class Finding:
             message=diagnostic.message,
         )
 
+    def concise(self, path: str | None = None) -> str:
+        """`path:line:col: CODE [severity] message` (`path`: how to show the file)."""
+        return (
+            f"{self.path if path is None else path}:{self.line}:{self.column}: {self.code} "
+            f"[{self.severity}] {self.message}"
+        )
+
     def touches(self, paths: Collection[str]) -> bool:
         """True when this finding's file or a related file is one of `paths` (or under one).
 

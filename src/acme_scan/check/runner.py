@@ -55,6 +55,7 @@ class CheckResult:
     index_written: bool = False
     deploy_config: str | None = None
     paths: list[str] | None = None
+    flow_names: frozenset[str] = frozenset()
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
@@ -116,6 +117,7 @@ def run_check(
         index_written=written,
         deploy_config=deploy_config,
         paths=selected,
+        flow_names=frozenset(flow.name for flow in index.flows if flow.name is not None),
     )
 
 

@@ -7,10 +7,11 @@ Only this package prints; results go to stdout, everything for people to stderr.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from acme_scan._version import __version__
 from acme_scan.errors import AcmeScanError
@@ -46,13 +47,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     command = args[0]
     if command not in _COMMANDS:
-        print(f"acme-scan: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        print(
+            f"acme-scan: unknown command {command!r}{did_you_mean(command, _COMMANDS)}\n\n"
+            f"{_usage()}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     import importlib
 
     module = importlib.import_module(_COMMANDS[command][0])
     run: Callable[[Sequence[str]], int] = module.main
     return guarded(run, args[1:])
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`; did you mean 'x'?` for the closest of `choices`, or nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def guarded(run: Callable[[Sequence[str]], int], argv: Sequence[str]) -> int:

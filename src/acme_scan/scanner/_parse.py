@@ -66,7 +66,7 @@ def parse(text: str, path: str) -> Parsed | dict[str, Any]:
         path,
         failure.lineno or 0,
         failure.offset or 0,
-        f"invalid syntax: {failure.msg}",
+        syntax_message(str(failure.msg)),
     )
     message = str(failure.msg)
     if isinstance(failure, IndentationError) or any(limit in message for limit in _NOT_GRAMMAR):
@@ -120,9 +120,15 @@ def compile_error(tree: ast.Module, path: str, *, lowered: bool) -> dict[str, An
                 path,
                 error.lineno or 0,
                 error.offset or 0,
-                f"invalid syntax: {error.msg} (the module cannot be imported)",
+                f"{syntax_message(str(error.msg))} (the module cannot be imported)",
             )
         except (ValueError, TypeError, RecursionError, MemoryError):
             if not lowered:
                 return None
     return None
+
+
+def syntax_message(detail: str) -> str:
+    """`invalid syntax: DETAIL`, without repeating CPython's bare "invalid syntax"."""
+    detail = detail.strip()
+    return "invalid syntax" if detail in ("", "invalid syntax") else f"invalid syntax: {detail}"

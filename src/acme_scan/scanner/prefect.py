@@ -10,6 +10,7 @@ wherever Prefect would raise or the answer cannot be known statically.
 from __future__ import annotations
 
 import ast
+import difflib
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -457,11 +458,17 @@ class PrefectRecogniser(Recogniser):
     def check_keywords(self, walker: Walker, kwargs: Kwargs, where: Anchor) -> bool:
         for keyword, _ in kwargs:
             if keyword not in FLOW_KEYWORDS:
+                close = difflib.get_close_matches(keyword, sorted(FLOW_KEYWORDS), n=1)
+                hint = (
+                    f"did you mean `{close[0]}`?"
+                    if close
+                    else f"accepted: {', '.join(sorted(FLOW_KEYWORDS))}"
+                )
                 walker.report(
                     codes.UNKNOWN_KEYWORD,
                     where,
                     f"flow() got an unexpected keyword argument `{keyword}` (a TypeError at "
-                    f"import); accepted: {', '.join(sorted(FLOW_KEYWORDS))}",
+                    f"import); {hint}",
                 )
                 return False
         return True

@@ -18,19 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acme_scan.gitcmd import git_command, git_executable, safe_env
+from acme_scan.globs import gitignore_spec
 from acme_scan.settings import Settings
 
 if TYPE_CHECKING:
     import pathspec
 
 logger = logging.getLogger(__name__)
-
-
-def _gitignore_spec(lines: Iterable[str]) -> pathspec.PathSpec[Any]:
-    """Compile gitignore-style patterns (pathspec is imported only when patterns exist)."""
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 #: Folder names never descended into (any depth below the root).
@@ -58,7 +52,7 @@ def _excluded_dir_name(name: str, top: bool = False) -> bool:
 
 
 def _pattern_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any] | None:
-    return _gitignore_spec(patterns) if patterns else None
+    return gitignore_spec(patterns) if patterns else None
 
 
 def discover(root: Path, settings: Settings) -> list[str]:
@@ -200,7 +194,7 @@ def _gitignored_without_git(root: Path, rel: str, is_dir: bool = False) -> bool:
                 lines = handle.read().splitlines()
         except OSError:
             continue
-        spec = _gitignore_spec(lines)
+        spec = gitignore_spec(lines)
         sub = "/".join(parts[depth:])
         # A file is ignored when it or one of its folders matches.
         pieces = sub.split("/")
@@ -316,7 +310,7 @@ def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:
             except OSError:
                 lines = []
             if lines:
-                specs.append((rel_dir, _gitignore_spec(lines)))
+                specs.append((rel_dir, gitignore_spec(lines)))
                 pushed = True
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)

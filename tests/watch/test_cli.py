@@ -101,7 +101,7 @@ def test_usage_errors(project: Path, capsys: pytest.CaptureFixture[str]) -> None
         main(["watch", str(project), "--quiet-ms", "-1"])
     assert raised.value.code == 2
     assert main(["watch", str(project / "missing")]) == 2
-    assert "not a directory" in capsys.readouterr().err
+    assert "no such file or directory" in capsys.readouterr().err
 
 
 def test_the_command_is_listed(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,8 +1,8 @@
 """Render check results: for people, as JSON, or as GitHub workflow annotations.
 
 Renderers return text; only the CLI prints it. Human and GitHub output show paths relative to
-the current directory when the root is inside it (so editors and GitHub can open them),
-absolute otherwise; JSON gives root-relative paths and the root.
+the current directory (`../flows/a.py` from a subfolder), so editors and GitHub can open
+them; JSON gives root-relative paths and the root.
 """
 
 from __future__ import annotations
@@ -16,18 +16,14 @@ import orjson
 from acme_scan.check.finding import Finding
 from acme_scan.check.rules import RULES_BY_CODE
 from acme_scan.check.runner import CheckResult
+from acme_scan.root import relative_to_cwd
 
 JSON_VERSION = 1
 
 
 def display_path(root: Path, path: str, cwd: Path | None = None) -> str:
-    """`path` (relative to `root`) as seen from the current directory."""
-    absolute = root / path
-    base = cwd if cwd is not None else Path.cwd()
-    try:
-        return absolute.relative_to(base).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+    """`path` (relative to `root`) as seen from the current directory (`../x.py` above it)."""
+    return relative_to_cwd(root / path, root, cwd)
 
 
 def render_human(result: CheckResult, cwd: Path | None = None) -> str:

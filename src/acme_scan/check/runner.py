@@ -23,12 +23,14 @@ from acme_scan.check.finding import Finding, Location
 from acme_scan.check.flows import check_flows
 from acme_scan.check.suppression import apply_suppressions
 from acme_scan.confined import OutsideRootError, is_inside, read_confined
-from acme_scan.errors import AcmeScanError, ConfigError, RootError
+from acme_scan.errors import AcmeScanError, ConfigError
 from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.models import Index
 from acme_scan.project import scan_project
+from acme_scan.root import ProjectPathsError, project_root
 from acme_scan.settings import load_settings
 from acme_scan.store import write_raw
+from acme_scan.text import shown
 
 logger = logging.getLogger(__name__)
 
@@ -61,23 +63,25 @@ class CheckResult:
 
 
 def run_check(
-    root: str | os.PathLike[str],
+    root: str | os.PathLike[str] | None = None,
     paths: Sequence[str | os.PathLike[str]] | None = None,
     *,
     overrides: Overrides | None = None,
     write: bool = True,
 ) -> CheckResult:
-    """Check the project at `root`; report only findings touching `paths` when given.
+    """Check a project; report only findings touching `paths` when given.
 
-    `paths` are relative to the current directory (as pre-commit passes them); paths outside
-    the root are ignored, missing ones raise `PathError`. With `write`, the index file is
+    The project is `root` when given, else the one `acme_scan.root.project_root` finds for
+    `paths` (for the current directory without paths). `paths` are relative to the current
+    directory (as pre-commit passes them); missing ones raise `PathError`, paths outside the
+    root or in different projects `ProjectPathsError`. With `write`, the index file is
     brought up to date unless git tracks it (the check never modifies tracked files).
     """
     started = time.perf_counter()
-    root_path = Path(root).absolute()
-    if not root_path.is_dir():
-        raise RootError(root_path, "not a directory: give the root folder of a project")
-    root_path = root_path.resolve()
+    for given in paths or ():
+        if not Path(given).exists() and not Path(given).is_symlink():
+            raise PathError(str(given))
+    root_path = project_root(paths or (), root)
     selected = None if paths is None else relative_paths(root_path, paths)
     settings = load_settings(root_path)
     config = check_config(settings, root_path / "pyproject.toml", overrides)
@@ -120,7 +124,7 @@ def run_check(
 
 
 def relative_paths(root: Path, paths: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """POSIX paths relative to `root` (`""` for the root itself); outside paths dropped."""
+    """POSIX paths relative to `root` (`""` for the root itself); an outside path is an error."""
     result: list[str] = []
     for given in paths:
         path = Path(given)
@@ -133,8 +137,9 @@ def relative_paths(root: Path, paths: Sequence[str | os.PathLike[str]]) -> list[
             try:
                 relative = absolute.resolve().relative_to(root)
             except ValueError:
-                logger.info("ignoring %s: outside the project root %s", given, root)
-                continue
+                raise ProjectPathsError(
+                    f"outside the project root {root}: {shown(str(given))}"
+                ) from None
         result.append("" if relative == Path() else relative.as_posix())
     return result
 

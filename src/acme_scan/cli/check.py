@@ -10,6 +10,7 @@ from acme_scan.check.config import Overrides
 from acme_scan.check.formats import RENDERERS, summary
 from acme_scan.check.runner import run_check
 from acme_scan.cli import EXIT_FINDINGS, EXIT_OK, configure_logging
+from acme_scan.root import relative_to_cwd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATHS",
         help="report only findings touching these files or folders (default: everything)",
     )
-    parser.add_argument("--root", default=".", help="project root (default: .)")
+    parser.add_argument(
+        "--root",
+        help="project root (default: found from PATHS, else from the current directory: "
+        "the nearest pyproject.toml with [tool.acme-scan], else the nearest pyproject.toml, "
+        "else the git work tree's top)",
+    )
     parser.add_argument(
         "--format",
         choices=tuple(RENDERERS),
@@ -76,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         write=not args.no_write,
     )
+    if result.files == 0:
+        sys.stderr.write(
+            f"acme-scan check: warning: no Python files found in {relative_to_cwd(result.root)}\n"
+        )
     output = RENDERERS[args.format](result)
     if output:
         sys.stdout.write(output)

@@ -81,13 +81,12 @@ def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
     except Exception as exc:  # a bug in the scanner must not cost the rest of the project
         logger.exception("internal error while scanning %s", job.rel)
         message = f"acme-scan failed on this file ({type(exc).__name__}: {exc}); please report it"
-        record = _record(len(data), stat.st_mtime_ns, digest, "failed", [], [])
+        record = _record(len(data), digest, "failed", [], [])
         record["diagnostics"] = [_diagnostic(job.rel, codes.INTERNAL, message)]
         return Outcome(job.rel, len(data), stat.st_mtime_ns, record)
     flows = tuple(result["flows"])
     record = _record(
         len(data),
-        stat.st_mtime_ns,
         digest,
         result["status"],
         [flow["id"] for flow in flows],
@@ -98,7 +97,6 @@ def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
 
 def _record(
     size: int,
-    mtime_ns: int,
     digest: str,
     status: str,
     flows: list[str],
@@ -106,7 +104,6 @@ def _record(
 ) -> dict[str, Any]:
     return {
         "size": size,
-        "mtime_ns": mtime_ns,
         "hash": digest,
         "status": status,
         "flows": flows,
@@ -128,7 +125,7 @@ def _diagnostic(rel: str, code: codes.Code, message: str) -> dict[str, Any]:
 def unreadable(rel: str, exc: OSError) -> dict[str, Any]:
     """The file record of a file that cannot be read (AS003)."""
     message = f"cannot read the file: {exc.strerror or exc}; check its permissions"
-    record = _record(0, 0, "", "failed", [], [])
+    record = _record(0, "", "failed", [], [])
     record["diagnostics"] = [_diagnostic(rel, codes.UNREADABLE, message)]
     return record
 

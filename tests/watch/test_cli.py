@@ -120,7 +120,7 @@ READER = textwrap.dedent(
             raw = handle.read()
         try:
             data = json.loads(raw)
-            assert data["schema_version"] == 1 and isinstance(data["flows"], list)
+            assert data["schema_version"] == 2 and isinstance(data["flows"], list)
         except Exception as exc:
             print(f"invalid index ({len(raw)} bytes): {exc!r}")
             sys.exit(1)
@@ -135,7 +135,7 @@ def test_readers_never_see_a_partial_index(tmp_path: Path) -> None:
     root = tmp_path / "project"
     (root / "flows").mkdir(parents=True)
     # A few hundred kilobytes of index: files that are not flows cost no parsing.
-    for i in range(1500):
+    for i in range(1800):
         folder = root / f"misc/m{i // 100}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"m{i}.py").write_text(f"VALUE = {i}\n")

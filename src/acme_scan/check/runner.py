@@ -26,7 +26,7 @@ from acme_scan.confined import OutsideRootError, is_inside, read_confined
 from acme_scan.errors import AcmeScanError, ConfigError
 from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.models import Index
-from acme_scan.project import scan_project
+from acme_scan.project import Indexer
 from acme_scan.root import ProjectPathsError, project_root
 from acme_scan.settings import load_settings
 from acme_scan.store import write_raw
@@ -87,7 +87,8 @@ def run_check(
     config = check_config(settings, root_path / "pyproject.toml", overrides)
     index_path = root_path / settings.index
 
-    scan = scan_project(root_path, settings=settings, write=False)
+    indexer = Indexer(root_path, settings=settings)
+    scan = indexer.scan(write=False)
     index = scan.index
     findings = [
         Finding.from_diagnostic(diagnostic)
@@ -108,7 +109,10 @@ def run_check(
 
     written = False
     if write:
-        written = _write_index(root_path, scan.to_bytes(), index_path)
+        raw = scan.to_bytes()
+        written = _write_index(root_path, raw, index_path)
+        if written or _holds(root_path, index_path, raw):
+            indexer.write_state()  # the next run trusts the index (and skips reading files)
     return CheckResult(
         root=root_path,
         findings=findings,
@@ -234,6 +238,13 @@ def _write_index(root: Path, data: bytes, path: Path) -> bool:
         raise
     except AcmeScanError as exc:  # a read-only checkout still gets checked
         logger.warning("%s", exc)
+        return False
+
+
+def _holds(root: Path, path: Path, data: bytes) -> bool:
+    try:
+        return read_confined(root, path) == data
+    except (OSError, AcmeScanError):
         return False
 
 

@@ -28,7 +28,7 @@ from acme_scan.discovery import discover, filter_candidates, is_excluded_dir
 from acme_scan.errors import IndexFileError, RootError
 from acme_scan.settings import Settings, load_settings
 from acme_scan.store import digest, dump_raw, dump_state, load_raw_digest, load_state, write_raw
-from acme_scan.workers import Job, run_jobs, unreadable
+from acme_scan.workers import Job, bad_name, index_key, run_jobs, unlistable, unreadable
 
 if TYPE_CHECKING:
     from acme_scan.models import Index
@@ -263,7 +263,8 @@ class Indexer:
     ) -> ProjectScan:
         started = time.perf_counter()
         stats = ScanStats()
-        discovered = discover(self.root, self.settings)  # once: both paths below use it
+        problems: list[tuple[str, str]] = []
+        discovered = discover(self.root, self.settings, problems)  # once: both paths use it
         if reuse and self._data is None and not self._lazy:
             unchanged = self._unchanged(discovered, stats, write)
             if unchanged is not None:
@@ -292,7 +293,18 @@ class Indexer:
         file_flows: dict[str, list[Json]] = {}
         jobs: list[Job] = []
         changed = False
+        for folder, why in problems:
+            key = index_key(folder or ".") + "/"
+            rels.append(key)
+            records[key] = unlistable(key, why)
+            changed = changed or records[key] != old_files.get(key)
         for rel in discovered:
+            if index_key(rel) != rel:  # not valid UTF-8: a diagnostic, never read
+                key = index_key(rel)
+                rels.append(key)
+                records[key] = bad_name(key)
+                changed = changed or records[key] != old_files.get(key)
+                continue
             old = old_files.get(rel)
             try:
                 stat = os.stat(os.path.join(self.root, rel))
@@ -385,6 +397,16 @@ class Indexer:
         result = Update()
         jobs: list[Job] = []
         for rel in sorted(candidates):
+            if index_key(rel) != rel:
+                key = index_key(rel)
+                present = rel in included and os.path.isfile(os.path.join(self.root, rel))
+                if present and key not in self.records:
+                    self.records[key] = bad_name(key)
+                    self.file_flows[key] = []
+                elif not present:
+                    self.records.pop(key, None)
+                    self.file_flows.pop(key, None)
+                continue
             old = self.records.get(rel)
             try:
                 size = os.stat(os.path.join(self.root, rel)).st_size

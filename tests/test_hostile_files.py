@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -250,3 +251,31 @@ def test_workers_die_with_their_parent(tmp_path: Path) -> None:
     while _processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _processes_with(marker) == []
+
+
+def test_a_name_that_is_not_utf8_during_a_watch(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "a.py").write_text(FLOW.format(name="a"))
+    bad = root / os.fsdecode(b"bad\xfe.py")
+    with Watcher(root, quiet=0.0) as watcher:
+        bad.write_text(FLOW.format(name="bad"))
+        (root / "b.py").write_text(FLOW.format(name="b"))
+
+        def index() -> dict[str, Any]:
+            data: dict[str, Any] = orjson.loads(watcher.index_path.read_bytes())
+            return data
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and watcher.error is None:
+            if "bad\\xfe.py" in index()["files"] and "b.py" in index()["files"]:
+                break
+            time.sleep(0.05)
+        assert watcher.error is None
+        assert "bad\\xfe.py" in index()["files"]
+        bad.unlink()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "bad\\xfe.py" in index()["files"]:
+            time.sleep(0.05)
+        assert "bad\\xfe.py" not in index()["files"]
+        assert watcher.error is None

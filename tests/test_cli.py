@@ -30,7 +30,7 @@ def test_scan_writes_index_and_summary(
     assert out == ""
     assert "broken.py:2:5: AS001 [error]" in err
     assert "acme-scan: 1 flows in 1 files; 2 files" in err
-    assert "index written: .acme_scan/index.json" in err
+    assert f"index written: {root.as_posix()}/.acme_scan/index.json" in err
     data = orjson.loads((root / ".acme_scan" / "index.json").read_bytes())
     assert [f["entrypoint"] for f in data["flows"]] == ["flows.py:etl"]
     assert main(["scan", str(root)]) == 0
@@ -77,7 +77,7 @@ def test_no_prefilter_parses_everything(
         ([], 2, "usage: acme-scan"),
         (["nope"], 2, "unknown command 'nope'"),
         (["scan", "--bogus"], 2, "unrecognized arguments"),
-        (["scan", "/definitely/not/here"], 2, "not a directory"),
+        (["scan", "/definitely/not/here"], 2, "no such file or directory"),
         (["scan", ".", "-o", "-", "--format", "table"], 2, "both use stdout"),
     ],
 )
@@ -112,6 +112,7 @@ def test_console_script_on_the_bundled_example(tmp_path: Path) -> None:
             "-m",
             "acme_scan",
             "scan",
+            "--root",
             str(EXAMPLES),
             "--format",
             "table",

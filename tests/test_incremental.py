@@ -189,7 +189,7 @@ def test_unchanged_project_skips_reading_the_index(
         raise AssertionError(f"read {path}")
 
     with monkeypatch.context() as patch:
-        patch.setattr(project_module, "load_raw", no_index)
+        patch.setattr(project_module, "load_raw_digest", no_index)
         second = scan_project(tmp_path)
         assert second.summary == first.summary
         assert second.stats.reused == second.stats.files == first.stats.files

@@ -35,6 +35,32 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
+def temp_name(target: str) -> str:
+    """A new temporary file name for `target`: `.TARGET.PID-RANDOM.tmp` (the writer's PID
+    tells a later writer whether it died before renaming it)."""
+    return f".{target}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
+
+
+def stale_temp(name: str, target: str) -> bool:
+    """Whether `name` is a temporary file of `target` left by a writer no longer running."""
+    prefix = f".{target}."
+    if not (name.startswith(prefix) and name.endswith(".tmp")):
+        return False
+    pid_text, dash, _ = name[len(prefix) : -len(".tmp")].partition("-")
+    if not dash or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
 class OutsideRootError(AcmeScanError):
     """A path a repository chose leaves the project root, or is not a regular file/folder."""
 
@@ -208,7 +234,8 @@ class Folder:
             with contextlib.suppress(OSError):
                 if self.read(target) == data:
                     return False
-        temp = f".{target}.{secrets.token_hex(6)}.tmp"
+        self.remove_stale_temps(target)
+        temp = temp_name(target)
         fd = os.open(
             temp,
             os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
@@ -229,6 +256,14 @@ class Folder:
         with contextlib.suppress(OSError):
             os.fsync(self._fd)
         return True
+
+    def remove_stale_temps(self, target: str) -> None:
+        """Delete the temporary files of `target` whose writer died (killed mid-write)."""
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self._fd):
+                if stale_temp(name, target):
+                    with contextlib.suppress(OSError):
+                        os.unlink(name, dir_fd=self._fd)
 
     def write_new(self, name: str, data: bytes) -> None:
         """Create `name` with `data` unless something already has that name."""

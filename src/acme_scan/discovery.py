@@ -18,19 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acme_scan.gitcmd import git_command, git_executable, safe_env
+from acme_scan.globs import gitignore_spec
 from acme_scan.settings import Settings
 
 if TYPE_CHECKING:
     import pathspec
 
 logger = logging.getLogger(__name__)
-
-
-def _gitignore_spec(lines: Iterable[str]) -> pathspec.PathSpec[Any]:
-    """Compile gitignore-style patterns (pathspec is imported only when patterns exist)."""
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 #: Folder names never descended into (any depth below the root).
@@ -58,18 +52,25 @@ def _excluded_dir_name(name: str, top: bool = False) -> bool:
 
 
 def _pattern_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any] | None:
-    return _gitignore_spec(patterns) if patterns else None
+    return gitignore_spec(patterns) if patterns else None
 
 
-def discover(root: Path, settings: Settings) -> list[str]:
-    """POSIX paths (relative to `root`) of the Python files to scan, sorted."""
+def discover(
+    root: Path, settings: Settings, problems: list[tuple[str, str]] | None = None
+) -> list[str]:
+    """POSIX paths (relative to `root`) of the Python files to scan, sorted.
+
+    Folders the walk cannot list are appended to `problems` as (folder, why).
+    """
     files: list[str] | None = None
     if settings.respect_gitignore:
         files = _git_files(root)
     if files is not None:
         result = _basic_filter(root, files, settings)
     else:  # the walk checks links itself, from what scandir already knows
-        result = _basic_filter(root, _walk(root, settings.respect_gitignore), settings, links=False)
+        result = _basic_filter(
+            root, _walk(root, settings.respect_gitignore, problems), settings, links=False
+        )
     result.sort()
     return result
 
@@ -200,7 +201,7 @@ def _gitignored_without_git(root: Path, rel: str, is_dir: bool = False) -> bool:
                 lines = handle.read().splitlines()
         except OSError:
             continue
-        spec = _gitignore_spec(lines)
+        spec = gitignore_spec(lines)
         sub = "/".join(parts[depth:])
         # A file is ignored when it or one of its folders matches.
         pieces = sub.split("/")
@@ -234,7 +235,7 @@ def _inside_root(root: Path, rel: str) -> bool:
         return True
     try:
         Path(full).resolve(strict=True).relative_to(root.resolve())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a link loop (Python < 3.13)
         logger.debug("skipping %s: a link that leaves the root or dangles", rel)
         return False
     return True
@@ -295,7 +296,9 @@ def _git_files(root: Path) -> list[str] | None:
 _NOT_A_WORK_TREE = ("not a git repository", "must be run in a work tree")
 
 
-def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:
+def _walk(
+    root: Path, respect_gitignore: bool, problems: list[tuple[str, str]] | None = None
+) -> Iterator[str]:
     specs: list[tuple[str, pathspec.PathSpec[Any]]] = []
 
     def ignored(rel: str, is_dir: bool) -> bool:
@@ -307,8 +310,12 @@ def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:
                 return True
         return False
 
-    def walk(directory: Path, rel_dir: str) -> Iterator[str]:
-        pushed = False
+    # Iterative (a folder 1,000 levels deep must not exhaust the stack): each folder to
+    # list comes with the .gitignore specs of its ancestors.
+    stack: list[tuple[Path, str, tuple[tuple[str, pathspec.PathSpec[Any]], ...]]] = [(root, "", ())]
+    while stack:
+        directory, rel_dir, inherited = stack.pop()
+        specs[:] = inherited
         if respect_gitignore:
             gitignore = directory / ".gitignore"
             try:
@@ -316,20 +323,24 @@ def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:
             except OSError:
                 lines = []
             if lines:
-                specs.append((rel_dir, _gitignore_spec(lines)))
-                pushed = True
+                specs.append((rel_dir, gitignore_spec(lines)))
+        mine = tuple(specs)
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             logger.warning("cannot list %s: %s", directory, exc.strerror or exc)
+            if problems is not None:
+                problems.append((rel_dir, exc.strerror or str(exc)))
             entries = []
+        folders: list[tuple[Path, str, tuple[tuple[str, pathspec.PathSpec[Any]], ...]]] = []
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if _excluded_dir_name(entry.name, not rel_dir) or ignored(rel, True):
                         continue
-                    yield from walk(Path(entry.path), rel)
+                    folders.append((Path(entry.path), rel, mine))
                 elif (
                     entry.name.endswith(".py")
                     and entry.is_file()
@@ -339,7 +350,4 @@ def _walk(root: Path, respect_gitignore: bool) -> Iterator[str]:
                     yield rel
             except OSError:
                 continue
-        if pushed:
-            specs.pop()
-
-    yield from walk(root, "")
+        stack.extend(reversed(folders))

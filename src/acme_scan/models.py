@@ -136,7 +136,6 @@ class FileRecord(_Model):
     """What the index remembers of one scanned file (used to re-index incrementally)."""
 
     size: int = Field(description="Size in bytes when scanned.")
-    mtime_ns: int = Field(description="Modification time in nanoseconds when scanned.")
     hash: str = Field(description="BLAKE2b-128 hex digest of the file's bytes.")
     status: FileStatus = Field(description="How the scan of this file ended.")
     flows: list[str] = Field(description="Ids of the flows defined in this file, in order.")
@@ -146,7 +145,7 @@ class FileRecord(_Model):
 class Index(_Model):
     """The flow index file: every flow of a project, kept up to date by acme-scan."""
 
-    schema_version: Literal[1] = Field(
+    schema_version: Literal[2] = Field(
         default=SCHEMA_VERSION, description="Version of this file format."
     )
     scanner_version: str = Field(
@@ -157,7 +156,6 @@ class Index(_Model):
         description="Digest of the scan settings; an index written with other settings is "
         "re-validated rather than trusted.",
     )
-    root: str = Field(description="Absolute POSIX path of the scanned root.")
     flows: list[Flow] = Field(description="Every flow, sorted by path, then line, then id.")
     diagnostics: list[Diagnostic] = Field(
         description="Every diagnostic, sorted by path, then line, then column, then code."

@@ -11,6 +11,7 @@ parser unless a file must be parsed, and when nothing changed it writes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -22,11 +23,12 @@ from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
 from acme_scan._version import SCHEMA_VERSION, __version__
+from acme_scan.confined import OutsideRootError
 from acme_scan.discovery import discover, filter_candidates, is_excluded_dir
 from acme_scan.errors import IndexFileError, RootError
 from acme_scan.settings import Settings, load_settings
-from acme_scan.store import dump_raw, load_raw, load_state, write_raw
-from acme_scan.workers import Job, run_jobs, unreadable
+from acme_scan.store import digest, dump_raw, dump_state, load_raw_digest, load_state, write_raw
+from acme_scan.workers import Job, bad_name, index_key, run_jobs, unlistable, unreadable
 
 if TYPE_CHECKING:
     from acme_scan.models import Index
@@ -82,7 +84,10 @@ class ProjectScan:
         written: bool,
         stats: ScanStats | None = None,
         summary: Summary | None = None,
+        root: Path | None = None,
     ) -> None:
+        #: The project root (resolved) the index's paths are relative to.
+        self.root = root
         self._data = data
         self.index_path = index_path
         self.written = written
@@ -180,8 +185,16 @@ class Indexer:
         self._records: dict[str, Json] = {}
         self._file_flows: dict[str, list[Json]] = {}
         self._data: Json | None = None
+        #: (size, mtime_ns) of each indexed file when it was read: what lets a later scan
+        #: trust a record without reading its file (kept here and in the state file, never
+        #: in the index, so the index is a function of the tree alone).
+        self._stats: dict[str, tuple[int, int]] = {}
         self._lazy = False  # the last scan found nothing changed and read no index
         self._lazy_write = False
+        self._lazy_stats: dict[str, tuple[int, int]] = {}
+        self._lazy_digest: object = None
+        #: The digest of `dump_raw(self._data)` when known (what the state file vouches for).
+        self._digest: str | None = None
 
     def with_settings(self, settings: Settings) -> Indexer:
         """A new, empty Indexer of the same root, index file (and its confinement), workers."""
@@ -192,27 +205,39 @@ class Indexer:
         return indexer
 
     @property
-    def state_path(self) -> Path | None:
-        """The small file beside the index that lets an unchanged project skip reading it.
+    def state_path(self) -> Path:
+        """The small file that says which files the index was built from (their sizes and
+        mtimes, the root, the digest of the index bytes written).
 
-        Only in acme-scan's own `.acme_scan/` folder (which ignores itself in git): an index
-        kept elsewhere gets no companion file in the user's tree.
+        Beside the index in acme-scan's own `.acme_scan/` folder (which ignores itself in
+        git); for an index kept elsewhere, in the root's `.acme_scan/` folder, named after
+        the index, so the user's tree gets no companion file.
         """
-        if self.index_path.parent.name != ".acme_scan":
-            return None
-        return self.index_path.with_name(self.index_path.name + ".state")
+        if self.index_path.parent.name == ".acme_scan":
+            return self.index_path.with_name(self.index_path.name + ".state")
+        key = hashlib.blake2b(str(self.index_path).encode(), digest_size=6).hexdigest()
+        return self.root / ".acme_scan" / f"{self.index_path.name}.{key}.state"
+
+    @property
+    def _state_confined_to(self) -> Path | None:
+        if self.index_path.parent.name == ".acme_scan":
+            return self.confined_to
+        return self.root
 
     def _ensure_loaded(self) -> None:
         if not self._lazy:
             return
         self._lazy = False
         try:
-            data = load_raw(self.index_path, self.confined_to)
+            data, self._digest = load_raw_digest(self.index_path, self.confined_to)
+            if self._digest != self._lazy_digest:
+                raise IndexFileError(self.index_path, "changed since its state file was written")
         except IndexFileError as exc:  # damaged since the state was written: rebuild
             logger.warning("%s", exc)
             self.scan(reuse=False, write=self._lazy_write)
             return
         self._data = data
+        self._stats = self._lazy_stats
         self._records = dict(data["files"])
         self._file_flows = {}
         for flow in data["flows"]:
@@ -238,7 +263,8 @@ class Indexer:
     ) -> ProjectScan:
         started = time.perf_counter()
         stats = ScanStats()
-        discovered = discover(self.root, self.settings)  # once: both paths below use it
+        problems: list[tuple[str, str]] = []
+        discovered = discover(self.root, self.settings, problems)  # once: both paths use it
         if reuse and self._data is None and not self._lazy:
             unchanged = self._unchanged(discovered, stats, write)
             if unchanged is not None:
@@ -246,12 +272,13 @@ class Indexer:
                 return unchanged
             stats = ScanStats()
         previous: Json | None
+        old_stats: dict[str, tuple[int, int]] = {}
+        previous_digest = self._digest
         if self.data is not None and reuse:
-            previous, index_mtime = self.data, time.time_ns()
+            previous, index_mtime, old_stats = self.data, time.time_ns(), self._stats
         elif reuse:
-            previous, index_mtime = _previous_index(
-                self.index_path, self.root, self.settings, stats, self.confined_to
-            )
+            previous, index_mtime, old_stats = self._previous_index(stats)
+            previous_digest = self._digest
         else:
             previous, index_mtime = None, 0
         old_files: dict[str, Json] = previous["files"] if previous is not None else {}
@@ -262,10 +289,22 @@ class Indexer:
 
         rels: list[str] = []
         records: dict[str, Json] = {}
+        file_stats: dict[str, tuple[int, int]] = {}
         file_flows: dict[str, list[Json]] = {}
         jobs: list[Job] = []
         changed = False
+        for folder, why in problems:
+            key = index_key(folder or ".") + "/"
+            rels.append(key)
+            records[key] = unlistable(key, why)
+            changed = changed or records[key] != old_files.get(key)
         for rel in discovered:
+            if index_key(rel) != rel:  # not valid UTF-8: a diagnostic, never read
+                key = index_key(rel)
+                rels.append(key)
+                records[key] = bad_name(key)
+                changed = changed or records[key] != old_files.get(key)
+                continue
             old = old_files.get(rel)
             try:
                 stat = os.stat(os.path.join(self.root, rel))
@@ -284,11 +323,12 @@ class Indexer:
             if (
                 old is not None
                 and old["size"] == stat.st_size
-                and old["mtime_ns"] == stat.st_mtime_ns
+                and old_stats.get(rel) == (stat.st_size, stat.st_mtime_ns)
                 and stat.st_mtime_ns < index_mtime
             ):
                 stats.reused += 1
                 records[rel] = old
+                file_stats[rel] = old_stats[rel]
                 file_flows[rel] = old_flows.get(rel, [])
             else:
                 jobs.append(Job(rel, old["hash"] if old is not None else None, stat.st_size))
@@ -297,14 +337,13 @@ class Indexer:
         for outcome in run_jobs(self.root, jobs, self.settings.prefilter, self.workers):
             rel = outcome.rel
             done += 1
+            file_stats[rel] = (outcome.size, outcome.mtime_ns)
             if outcome.record is None:  # same bytes as before: keep the old record
                 stats.reused += 1
-                update = {"size": outcome.size, "mtime_ns": outcome.mtime_ns}
-                records[rel] = {**old_files[rel], **update}
-                changed = changed or records[rel] != old_files[rel]
+                records[rel] = old_files[rel]
                 file_flows[rel] = old_flows.get(rel, [])
             else:
-                changed = True
+                changed = changed or outcome.record != old_files.get(rel)
                 records[rel] = outcome.record
                 file_flows[rel] = list(outcome.flows)
             if progress is not None:
@@ -315,19 +354,24 @@ class Indexer:
         if previous is not None and not changed and list(old_files) == rels:
             data = previous  # nothing at all changed: the index is exactly as it was
         else:
-            data = build_index(self.root, self.settings, records, file_flows, rels)
+            data = build_index(self.settings, records, file_flows, rels)
         written = False
+        self._digest = previous_digest if data is previous else None
         if write and (data is not previous or stats.index_problem is not None):
-            written = write_raw(dump_raw(data), self.index_path, self.confined_to)
+            raw = dump_raw(data)
+            self._digest = digest(raw)
+            written = write_raw(raw, self.index_path, self.confined_to)
         self._records, self._file_flows, self._data = records, file_flows, data
+        self._stats = file_stats
         if write:
-            self._write_state()
+            self.write_state()
         stats.seconds = time.perf_counter() - started
         return ProjectScan(
             data=data,
             index_path=self.index_path if write else None,
             written=written,
             stats=stats,
+            root=self.root,
         )
 
     def update(self, paths: Iterable[str], *, write: bool = True) -> Update:
@@ -353,6 +397,16 @@ class Indexer:
         result = Update()
         jobs: list[Job] = []
         for rel in sorted(candidates):
+            if index_key(rel) != rel:
+                key = index_key(rel)
+                present = rel in included and os.path.isfile(os.path.join(self.root, rel))
+                if present and key not in self.records:
+                    self.records[key] = bad_name(key)
+                    self.file_flows[key] = []
+                elif not present:
+                    self.records.pop(key, None)
+                    self.file_flows.pop(key, None)
+                continue
             old = self.records.get(rel)
             try:
                 size = os.stat(os.path.join(self.root, rel)).st_size
@@ -364,14 +418,15 @@ class Indexer:
                     result.removed.extend(old["flows"])
                     del self.records[rel]
                     self.file_flows.pop(rel, None)
+                    self._stats.pop(rel, None)
                 continue
             jobs.append(Job(rel, old["hash"] if old is not None else None, size))
         for outcome in run_jobs(self.root, jobs, self.settings.prefilter, self.workers):
             rel = outcome.rel
             old = self.records.get(rel)
+            self._stats[rel] = (outcome.size, outcome.mtime_ns)
             if outcome.record is None:
                 assert old is not None
-                self.records[rel] = {**old, "size": outcome.size, "mtime_ns": outcome.mtime_ns}
                 continue
             before = {flow["id"]: flow for flow in self.file_flows.get(rel, [])}
             after = {flow["id"]: flow for flow in outcome.flows}
@@ -381,24 +436,30 @@ class Indexer:
             self.records[rel] = outcome.record
             self.file_flows[rel] = list(outcome.flows)
         rels = sorted(self.records)
-        data = build_index(self.root, self.settings, self.records, self.file_flows, rels)
+        data = build_index(self.settings, self.records, self.file_flows, rels)
         if data != self.data:
             self._data = data
+            self._digest = None
             if write:
-                result.written = write_raw(dump_raw(data), self.index_path, self.confined_to)
-                self._write_state()
+                raw = dump_raw(data)
+                self._digest = digest(raw)
+                result.written = write_raw(raw, self.index_path, self.confined_to)
+        if write and jobs:
+            self.write_state()  # the files' new mtimes, even when the index is unchanged
         return result
 
-    def _write_state(self) -> None:
-        """Record what a later scan needs to tell, from stats alone, that nothing changed."""
+    def write_state(self) -> None:
+        """Record what a later scan needs to trust the index just written: which bytes it
+        holds (their digest), and the size and mtime of every file it was built from (so
+        an unchanged project is told from stats alone)."""
         data = self._data
         assert data is not None
-        if self.state_path is None:
-            return
         try:
             index = os.stat(self.index_path)
         except OSError:
             return
+        if not S_ISREG(index.st_mode):
+            return  # `-o /dev/null`: nothing a later scan could reuse
         summary = summarize(data)
         state = {
             "schema_version": SCHEMA_VERSION,
@@ -406,9 +467,11 @@ class Indexer:
             "settings_hash": self.settings.digest(),
             "root": self.root.as_posix(),
             "index": [index.st_size, index.st_mtime_ns],
+            "index_digest": self._digest or digest(dump_raw(data)),
             "files": {
-                rel: [record["size"], record["mtime_ns"], record["status"]]
+                rel: [*self._stats[rel], record["status"]]
                 for rel, record in data["files"].items()
+                if rel in self._stats
             },
             "summary": {
                 "flows": summary.flows,
@@ -417,9 +480,50 @@ class Indexer:
             },
         }
         try:
-            write_raw(dump_raw(state), self.state_path, self.confined_to)
-        except IndexFileError as exc:
+            write_raw(dump_state(state), self.state_path, self._state_confined_to)
+        except (IndexFileError, OutsideRootError) as exc:
             logger.debug("no state file: %s", exc)
+
+    def _previous_index(
+        self, stats: ScanStats
+    ) -> tuple[Json | None, int, dict[str, tuple[int, int]]]:
+        """The index on disk, its mtime and its files' stats, when it can be trusted.
+
+        Its records are reused only when its state file vouches for its bytes: an index
+        written elsewhere (a clone, another branch merged in) or edited by hand is rebuilt,
+        since a record cannot be checked without parsing its file again.
+        """
+        path = self.index_path
+        try:
+            index_stat = path.stat()
+        except OSError:
+            return None, 0, {}
+        if not S_ISREG(index_stat.st_mode):
+            return None, 0, {}  # `-o /dev/null` and the like: nothing to reuse
+        try:
+            data, index_digest = load_raw_digest(path, self.confined_to)
+            self._digest = index_digest
+        except IndexFileError as exc:
+            stats.index_problem = str(exc)
+            logger.warning("%s", exc)
+            return None, 0, {}
+        if (
+            data["scanner_version"] != __version__
+            or data["settings_hash"] != self.settings.digest()
+        ):
+            logger.info("index written by another scanner version or settings; re-validating all")
+            return None, 0, {}
+        state = load_state(self.state_path, self._state_confined_to)
+        if (
+            state is None
+            or state.get("index_digest") != index_digest
+            or state.get("root") != self.root.as_posix()
+            or not isinstance(state.get("files"), dict)
+        ):
+            logger.info("%s was not written by this checkout's last scan; rebuilding it", path)
+            return None, 0, {}
+        file_stats = _file_stats(state["files"])
+        return data, index_stat.st_mtime_ns, file_stats
 
     def _unchanged(
         self, discovered: list[str], stats: ScanStats, write: bool
@@ -427,9 +531,7 @@ class Indexer:
         """The scan of a project in which nothing changed since the index was written, decided
         from the state file and file stats alone (the index is read only if asked for); None
         when anything may have changed (the full path then decides)."""
-        if self.state_path is None:
-            return None
-        state = load_state(self.state_path, self.confined_to)
+        state = load_state(self.state_path, self._state_confined_to)
         if (
             state is None
             or state.get("scanner_version") != __version__
@@ -472,6 +574,8 @@ class Indexer:
             return None
         stats.files = stats.reused = len(rels)
         self._lazy, self._lazy_write = True, write
+        self._lazy_stats = _file_stats(files)
+        self._lazy_digest = state.get("index_digest")
 
         def load() -> Json:
             self._ensure_loaded()
@@ -484,6 +588,7 @@ class Indexer:
             written=False,
             stats=stats,
             summary=result_summary,
+            root=self.root,
         )
 
 
@@ -499,7 +604,6 @@ def _files_below(root: Path, rel_dir: str) -> list[str]:
 
 
 def build_index(
-    root: Path,
     settings: Settings,
     records: dict[str, Json],
     file_flows: dict[str, list[Json]],
@@ -514,36 +618,21 @@ def build_index(
         "schema_version": SCHEMA_VERSION,
         "scanner_version": __version__,
         "settings_hash": settings.digest(),
-        "root": root.as_posix(),
         "flows": flows,
         "diagnostics": diagnostics,
         "files": dict(sorted(records.items())),
     }
 
 
-def _previous_index(
-    path: Path, root: Path, settings: Settings, stats: ScanStats, confined_to: Path | None
-) -> tuple[Json | None, int]:
-    try:
-        index_stat = path.stat()
-    except OSError:
-        return None, 0
-    if not S_ISREG(index_stat.st_mode):
-        return None, 0  # `-o /dev/null` and the like: nothing to reuse
-    index_mtime = index_stat.st_mtime_ns
-    try:
-        data = load_raw(path, confined_to)
-    except IndexFileError as exc:
-        stats.index_problem = str(exc)
-        logger.warning("%s", exc)
-        return None, 0
-    if data["scanner_version"] != __version__ or data["settings_hash"] != settings.digest():
-        logger.info("index written by another scanner version or settings; re-validating all")
-        return None, 0
-    if data["root"] != root.as_posix():
-        logger.info("index belongs to another root (%s); rebuilding", data["root"])
-        return None, 0
-    return data, index_mtime
+def _file_stats(files: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) by path, from a state file's `files` (malformed entries dropped)."""
+    result: dict[str, tuple[int, int]] = {}
+    for rel, known in files.items():
+        if isinstance(known, list) and len(known) == 3:
+            size, mtime, _ = known
+            if isinstance(size, int) and isinstance(mtime, int):
+                result[rel] = (size, mtime)
+    return result
 
 
 def _count(status: str, stats: ScanStats) -> None:

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
+
+from acme_scan.errors import AcmeScanError, RootError
+from acme_scan.text import shown
 
 _SECTION = b"[tool.acme-scan]"
 
@@ -71,3 +75,101 @@ def _has_section(pyproject: Path) -> bool:
         return False
     tool = data.get("tool")
     return isinstance(tool, dict) and "acme-scan" in tool
+
+
+class ProjectPathsError(AcmeScanError):
+    """The paths given to a command do not belong to one project (or not to `--root`)."""
+
+
+def project_root(
+    paths: Sequence[str | os.PathLike[str]] = (),
+    root: str | os.PathLike[str] | None = None,
+) -> Path:
+    """The one project a command works on (resolved), as every command decides it.
+
+    With `root` (`--root`), that folder, which must exist; every path must then be inside
+    it. Without, `find_root` of each path (of the current directory when there is none);
+    paths of different projects are an error, never some of them silently ignored.
+    Missing paths are the caller's to report (`check` names them); they count here by the
+    folder they would be in.
+    """
+    if root is not None:
+        chosen = Path(os.path.abspath(root))
+        if not chosen.exists():
+            raise RootError(chosen, "no such directory (given as the project root)")
+        if not chosen.is_dir():
+            raise RootError(chosen, "not a directory: give the root folder of a project")
+        chosen = chosen.resolve()
+        outside = [str(path) for path in paths if not _inside(Path(path), chosen)]
+        if outside:
+            listed = ", ".join(shown(path) for path in outside[:5])
+            raise ProjectPathsError(
+                f"outside the project root {chosen}: {listed}; "
+                "give paths inside --root, or another --root"
+            )
+        return chosen
+    if not paths:
+        return find_root().resolve()
+    found: dict[Path, list[str]] = {}
+    cwd = Path(os.getcwd())
+    for path in paths:
+        start = _existing(Path(path))
+        folder = find_root(start)
+        if not _marked(folder) and _inside(start, cwd):
+            folder = find_root(cwd)  # no project around the path: the one it is in, as ruff
+        found.setdefault(folder.resolve(), []).append(str(path))
+    if len(found) > 1:
+        listed = "; ".join(
+            f"{folder} ({', '.join(shown(p) for p in given[:3])})"
+            for folder, given in sorted(found.items())
+        )
+        raise ProjectPathsError(
+            f"the paths belong to {len(found)} projects: {listed}; "
+            "check one project at a time (or give --root)"
+        )
+    return next(iter(found))
+
+
+def _marked(folder: Path) -> bool:
+    """Whether `find_root` chose `folder` for a reason (not as the start folder)."""
+    return (folder / "pyproject.toml").is_file() or (folder / ".git").exists()
+
+
+def _existing(path: Path) -> Path:
+    """`path`, or its nearest existing ancestor (a missing path counts by its folder)."""
+    absolute = Path(os.path.abspath(path))
+    while not absolute.exists() and absolute != absolute.parent:
+        absolute = absolute.parent
+    return absolute
+
+
+def _inside(path: Path, root: Path) -> bool:
+    absolute = Path(os.path.abspath(path))
+    for candidate in (absolute, _existing(absolute).resolve()):
+        try:
+            candidate.relative_to(root)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def relative_to_cwd(
+    path: os.PathLike[str] | str,
+    root: os.PathLike[str] | str | None = None,
+    cwd: os.PathLike[str] | str | None = None,
+) -> str:
+    """`path` as every command prints it (POSIX): relative to the current directory when it
+    is below it, or when the current directory is inside the project `root` (`../a.py`
+    from a subfolder); absolute otherwise."""
+    base = os.path.abspath(cwd if cwd is not None else os.getcwd())
+    absolute = os.path.abspath(path)
+    inside = [absolute] if root is None else [absolute, os.path.abspath(root)]
+    if any(_below(base, candidate) for candidate in inside):
+        return Path(os.path.relpath(absolute, base)).as_posix()
+    return Path(absolute).as_posix()
+
+
+def _below(base: str, path: str) -> bool:
+    """Whether one of `base` and `path` is inside the other."""
+    return os.path.commonpath([base, path]) in (base, path)

@@ -13,6 +13,7 @@ import orjson
 
 from acme_scan.confined import relative_setting
 from acme_scan.errors import ConfigError
+from acme_scan.globs import check_patterns
 from acme_scan.text import shown
 
 DEFAULT_INDEX = ".acme_scan/index.json"
@@ -82,7 +83,10 @@ def load_settings(root: Path) -> Settings:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(pyproject, f"not valid TOML: {exc}") from exc
-    section = data.get("tool", {}).get("acme-scan", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(pyproject, f"`tool` must be a table, not {shown(tool)}")
+    section = tool.get("acme-scan", {})
     if not isinstance(section, dict):
         raise ConfigError(pyproject, "must be a table")
     return settings_from_mapping(section, pyproject)
@@ -101,6 +105,9 @@ def settings_from_mapping(section: dict[str, Any], where: Path) -> Settings:
         if attribute in ("include", "exclude"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(where, f"{key!r} must be a list of strings")
+            problem = check_patterns(value)
+            if problem is not None:
+                raise ConfigError(where, f"{key!r}: {problem}")
             values[attribute] = tuple(value)
         elif attribute in ("respect_gitignore", "prefilter"):
             if not isinstance(value, bool):

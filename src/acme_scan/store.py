@@ -9,30 +9,66 @@ validating (or even importing) the models.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from acme_scan._version import SCHEMA_VERSION
-from acme_scan.confined import Folder, OutsideRootError, read_confined
+from acme_scan.confined import Folder, OutsideRootError, read_confined, stale_temp, temp_name
 from acme_scan.errors import IndexFileError
 
 if TYPE_CHECKING:
     from acme_scan.models import Index
 
-_RECORD_KEYS = frozenset({"size", "mtime_ns", "hash", "status", "flows", "diagnostics"})
+_RECORD_KEYS = frozenset({"size", "hash", "status", "flows", "diagnostics"})
 _TOP_KEYS = frozenset(
-    {"schema_version", "scanner_version", "settings_hash", "root", "flows", "diagnostics", "files"}
+    {"schema_version", "scanner_version", "settings_hash", "flows", "diagnostics", "files"}
 )
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 def dump_raw(data: dict[str, Any]) -> bytes:
-    """The exact bytes of the index file for JSON `data` (deterministic: sorted keys)."""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS) + b"\n"
+    """The exact bytes of the index file for JSON `data`: sorted keys, and each flow,
+    diagnostic and file record on a line of its own (so diffs and merges are per record).
+
+    Deterministic: the same data gives the same bytes on any machine. Each section is
+    dumped by orjson at once (per-record calls cost four times as much), then a line break
+    is put between records: a `"` inside a JSON string is always escaped, so the byte
+    patterns between records (`},"` in `files`, whose records hold no nested object; `},{"`
+    and the first key in the lists) never occur inside a value. A nested list of objects in
+    a flow's `kwargs` may get a line break too: whitespace, the same data.
+    """
+    pieces: list[bytes | memoryview] = [b"{"]
+    for number, key in enumerate(sorted(data)):
+        value = data[key]
+        dumped = orjson.dumps(value, option=_SORTED)
+        pieces.append(b",\n" if number else b"")
+        pieces.append(orjson.dumps(key) + b":")
+        if isinstance(value, list) and value and isinstance(value[0], dict) and value[0]:
+            first = orjson.dumps(min(value[0])) + b":"
+            dumped = dumped.replace(b"},{" + first, b"},\n{" + first)
+            pieces += [b"[\n", memoryview(dumped)[1:-1], b"\n]"]
+        elif key == "files" and isinstance(value, dict) and value:
+            dumped = dumped.replace(b'},"', b'},\n"')
+            pieces += [b"{\n", memoryview(dumped)[1:-1], b"\n}"]
+        else:
+            pieces.append(dumped)
+    pieces.append(b"}\n")
+    return b"".join(pieces)
+
+
+def dump_state(data: dict[str, Any]) -> bytes:
+    """The bytes of an index's state file (see `acme_scan.project.Indexer`): compact JSON."""
+    return orjson.dumps(data, option=_SORTED) + b"\n"
+
+
+def digest(data: bytes) -> str:
+    """The digest of an index file's bytes that its state file vouches for."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def dump_index(index: Index) -> bytes:
@@ -95,11 +131,17 @@ def load_raw(path: Path, root: Path | None = None) -> dict[str, Any]:
     each file must be exactly the flows the index holds for that path, in order. With
     `root`, the path is the repository's choice and is read only inside it (`confined`).
     """
-    data = _decode(_read(path, root), path)
+    return load_raw_digest(path, root)[0]
+
+
+def load_raw_digest(path: Path, root: Path | None = None) -> tuple[dict[str, Any], str]:
+    """`load_raw`, and the `digest` of the bytes read."""
+    raw = _read(path, root)
+    data = _decode(raw, path)
     problem = _structure_problem(data)
     if problem is not None:
         raise IndexFileError(path, f"the index is invalid: {problem}; it will be rebuilt")
-    return data
+    return data, digest(raw)
 
 
 def load_state(path: Path, root: Path | None = None) -> dict[str, Any] | None:
@@ -116,7 +158,7 @@ def load_state(path: Path, root: Path | None = None) -> dict[str, Any] | None:
 def _structure_problem(data: dict[str, Any]) -> str | None:
     if set(data) != _TOP_KEYS:
         return f"top-level keys are {sorted(data)}"
-    for key in ("scanner_version", "settings_hash", "root"):
+    for key in ("scanner_version", "settings_hash"):
         if not isinstance(data[key], str):
             return f"{key} is not a string"
     files, flows = data["files"], data["flows"]
@@ -140,7 +182,6 @@ def _structure_problem(data: dict[str, Any]) -> str | None:
             return f"files.{path} is not a file record"
         if not (
             isinstance(record["size"], int)
-            and isinstance(record["mtime_ns"], int)
             and isinstance(record["hash"], str)
             and isinstance(record["status"], str)
             and isinstance(record["flows"], list)
@@ -223,7 +264,13 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with contextlib.suppress(OSError):
+        for name in os.listdir(path.parent):
+            if stale_temp(name, path.name):
+                with contextlib.suppress(OSError):
+                    os.unlink(path.parent / name)
+    temp = str(path.parent / temp_name(path.name))
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), 0o666 & ~_umask())

@@ -323,12 +323,12 @@ class Watcher:
                     if now >= due:
                         self._hints = Hints()
                         return hints
-                    self._cond.wait(due - now)
+                    self._cond.wait(min(due - now, threading.TIMEOUT_MAX))
                 elif self._next_reconcile is not None and now >= self._next_reconcile:
                     return Hints(reconcile=True)
                 else:
                     wait = None if self._next_reconcile is None else self._next_reconcile - now
-                    self._cond.wait(wait)
+                    self._cond.wait(None if wait is None else min(wait, threading.TIMEOUT_MAX))
 
     def _apply(self, hints: Hints) -> None:
         started = time.perf_counter()

@@ -8,16 +8,23 @@ aborts the run.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from stat import S_ISREG
+from typing import TYPE_CHECKING, Any
 
 from acme_scan import codes
+
+if TYPE_CHECKING:
+    import multiprocessing.context
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +68,43 @@ def file_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+#: Files larger than this are not read (AS003): no hand-written module is this large, and a
+#: generated one of 50 MB would cost gigabytes of memory to parse.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def _read(full: str) -> tuple[os.stat_result, bytes]:
+    """The bytes of a regular file. Opened with O_NONBLOCK, so a FIFO (or device) swapped in
+    after discovery's stat never blocks; `fstat` of what was opened then refuses it."""
+    fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not S_ISREG(info.st_mode):
+            raise _Refused("not a regular file (a FIFO, device or socket is never read)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _Refused(
+                f"{info.st_size:,} bytes, larger than the limit of {MAX_FILE_BYTES:,}: "
+                "not read (a generated file?); exclude it"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise _Refused(f"grew past the limit of {MAX_FILE_BYTES:,} bytes while read")
+        return info, data
+    finally:
+        os.close(fd)
+
+
+class _Refused(Exception):
+    """A file that is not read, and why."""
+
+
 def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
     full = os.path.join(root, job.rel)
     try:
-        with open(full, "rb") as handle:
-            stat = os.fstat(handle.fileno())
-            data = handle.read()
+        stat, data = _read(full)
+    except _Refused as refused:
+        return Outcome(job.rel, 0, 0, _failed(job.rel, codes.UNREADABLE, str(refused)))
     except OSError as exc:
         return Outcome(job.rel, 0, 0, unreadable(job.rel, exc))
     digest = file_digest(data)
@@ -79,13 +117,12 @@ def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
     except Exception as exc:  # a bug in the scanner must not cost the rest of the project
         logger.exception("internal error while scanning %s", job.rel)
         message = f"acme-scan failed on this file ({type(exc).__name__}: {exc}); please report it"
-        record = _record(len(data), stat.st_mtime_ns, digest, "failed", [], [])
+        record = _record(len(data), digest, "failed", [], [])
         record["diagnostics"] = [_diagnostic(job.rel, codes.INTERNAL, message)]
         return Outcome(job.rel, len(data), stat.st_mtime_ns, record)
     flows = tuple(result["flows"])
     record = _record(
         len(data),
-        stat.st_mtime_ns,
         digest,
         result["status"],
         [flow["id"] for flow in flows],
@@ -96,7 +133,6 @@ def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
 
 def _record(
     size: int,
-    mtime_ns: int,
     digest: str,
     status: str,
     flows: list[str],
@@ -104,7 +140,6 @@ def _record(
 ) -> dict[str, Any]:
     return {
         "size": size,
-        "mtime_ns": mtime_ns,
         "hash": digest,
         "status": status,
         "flows": flows,
@@ -124,11 +159,53 @@ def _diagnostic(rel: str, code: codes.Code, message: str) -> dict[str, Any]:
 
 
 def unreadable(rel: str, exc: OSError) -> dict[str, Any]:
-    """The file record of a file that cannot be read (AS003)."""
-    message = f"cannot read the file: {exc.strerror or exc}; check its permissions"
-    record = _record(0, 0, "", "failed", [], [])
-    record["diagnostics"] = [_diagnostic(rel, codes.UNREADABLE, message)]
+    """The file record of a file that cannot be read (AS003), saying why."""
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+        message = "the file vanished while it was scanned (deleted or renamed meanwhile)"
+    elif exc.errno == errno.ELOOP:
+        message = "cannot read the file: a symbolic link loop"
+    elif isinstance(exc, PermissionError):
+        message = f"cannot read the file: {exc.strerror or exc}; check its permissions"
+    else:
+        message = f"cannot read the file: {exc.strerror or exc}"
+    return _failed(rel, codes.UNREADABLE, message)
+
+
+def index_key(rel: str) -> str:
+    """`rel` as the index names it: a name that is not valid UTF-8 (undecodable bytes, kept
+    by the OS as surrogate escapes) is shown with `\\xNN` escapes."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return rel
+
+
+def bad_name(key: str) -> dict[str, Any]:
+    """The record of a file whose name is not valid UTF-8 (AS003: not scanned)."""
+    message = (
+        "the file name is not valid UTF-8 (shown with \\x escapes): no entrypoint can name "
+        "it, so it is not scanned; rename it"
+    )
+    return _failed(key, codes.UNREADABLE, message)
+
+
+def unlistable(key: str, why: str) -> dict[str, Any]:
+    """The record of a folder that cannot be listed (AS003): its files are not scanned."""
+    message = f"cannot list this folder: {why}; the files in it are not scanned"
+    return _failed(key, codes.UNREADABLE, message)
+
+
+def _failed(rel: str, code: codes.Code, message: str) -> dict[str, Any]:
+    record = _record(0, "", "failed", [], [])
+    record["diagnostics"] = [_diagnostic(rel, code, message)]
     return record
+
+
+def _crashed(job: Job, how: str) -> Outcome:
+    """The outcome of a file whose scan killed the process scanning it (AS000)."""
+    message = f"acme-scan's worker process died scanning this file ({how}); please report it"
+    return Outcome(job.rel, 0, 0, _failed(job.rel, codes.INTERNAL, message))
 
 
 def _can_fork() -> bool:
@@ -174,12 +251,54 @@ def run_jobs(
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("fork")
     import acme_scan.scanner  # noqa: F401  (loaded once here, inherited by the workers)
 
-    with ProcessPoolExecutor(max_workers=min(count, len(chunks)), mp_context=context) as pool:
-        roots = [root] * len(chunks)
-        prefilters = [prefilter] * len(chunks)
-        for outcomes in pool.map(_scan_chunk, roots, chunks, prefilters):
+    pool = ProcessPoolExecutor(
+        max_workers=min(count, len(chunks)),
+        mp_context=context,
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+    with pool:
+        futures = [pool.submit(_scan_chunk, root, chunk, prefilter) for chunk in chunks]
+        for chunk, future in zip(chunks, futures, strict=True):
+            try:
+                outcomes = future.result()
+            except BrokenProcessPool:
+                # A worker died (a crash in the parser, the OOM killer): this chunk and the
+                # unfinished ones are scanned again, each file in a process of its own,
+                # so that only the file that kills its process is blamed.
+                outcomes = [_isolated(root, job, prefilter, context) for job in chunk]
             yield from outcomes
+
+
+def _isolated(
+    root: Path, job: Job, prefilter: bool, context: multiprocessing.context.BaseContext
+) -> Outcome:
+    """`load_and_scan` of one file in a process of its own (AS000 if that process dies)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(
+        1, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
+        try:
+            return pool.submit(_scan_chunk, root, [job], prefilter).result()[0]
+        except BrokenProcessPool:
+            return _crashed(job, "it ended abruptly: a crash, or killed for its memory")
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a worker: be killed when the parent dies (Linux), so no worker is left blocked."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the call
+            os._exit(1)

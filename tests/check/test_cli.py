@@ -159,7 +159,7 @@ def test_usage_errors(in_project: Project, capsys: pytest.CaptureFixture[str]) -
     for argv, message in [
         (["check", "--output-format", "xml"], "invalid choice: 'xml'"),
         (["check", "missing.py"], "missing.py: no such file or directory"),
-        (["check", "--root", "nowhere"], "not a directory"),
+        (["check", "--root", "nowhere"], "no such directory"),
         (["check", "--select", "AS7"], "--select: no rule matches 'AS7'"),
         (["rules", "AS999"], "no rule matches 'AS999'"),
     ]:

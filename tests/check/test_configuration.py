@@ -8,6 +8,7 @@ from acme_scan.check import run_check
 from acme_scan.check.config import Overrides, SelectionError
 from acme_scan.check.suppression import suppressions
 from acme_scan.errors import ConfigError
+from acme_scan.root import ProjectPathsError
 from tests.check.conftest import Check, codes
 from tests.conftest import WriteFiles
 
@@ -133,4 +134,5 @@ def test_paths_select_findings_touching_them(
     assert found("n.py") == [("AS105", "n.py")]
     assert found("sub") == [("AS105", "sub/c.py")]
     assert found(".") == found()
-    assert found(str(root.parent)) == []  # outside the root: ignored
+    with pytest.raises(ProjectPathsError, match="outside the project root"):
+        run_check(".", [str(root.parent)], write=False)  # outside the root: never ignored

@@ -86,6 +86,18 @@ def test_incomplete_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[
     capsys.readouterr()
 
 
+@pytest.mark.parametrize("exit_call", ["import sys\nsys.exit(0)\n", "raise SystemExit\n"])
+def test_a_module_exiting_fails_loudly(
+    tmp_path: Path, exit_call: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project(tmp_path, {**FILES, "flow_deploy.py": exit_call})
+    assert main(["check-config", "--project-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "flow_deploy.py: importing" in out
+    assert "failed: SystemExit" in out
+    assert "Configuration is incomplete." in out
+
+
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "check-config" in capsys.readouterr().out

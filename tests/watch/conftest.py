@@ -59,7 +59,7 @@ def index_is_cold(root: Path, index: Path) -> bool:
         data = read_index(index)
     except (OSError, orjson.JSONDecodeError):
         return False
-    # A cheap look first (the same files, sizes and times), then the real comparison.
+    # A cheap look first (the same files and sizes), then the real comparison.
     files = discover(root.resolve(), load_settings(root))
     if sorted(data["files"]) != files:
         return False
@@ -69,7 +69,7 @@ def index_is_cold(root: Path, index: Path) -> bool:
         except OSError:
             return False
         record = data["files"][rel]
-        if (record["size"], record["mtime_ns"]) != (stat.st_size, stat.st_mtime_ns):
+        if record["size"] != stat.st_size:
             return False
     return data == cold_scan(root)
 

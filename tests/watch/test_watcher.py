@@ -349,10 +349,17 @@ def test_settings_changes_rescan_with_the_new_settings(watching: Watcher) -> Non
     write(root, "pyproject.toml", '[tool.acme-scan]\nexclude = ["pkg_1/"]\n')
     wait_names(watching, absent={"flow-1", "flow-4"}, present={"flow-0"})
     wait_cold(watching)
-    write(root, "pyproject.toml", "[tool.acme-scan]\nexclude = [\n")  # invalid: kept as was
-    write(root, "pkg_0/mod_0.py", flow_source("still-watching", "flow_0"))
-    wait_names(watching, present={"still-watching"})
-    assert watching.error is None
+    invalid = [
+        "[tool.acme-scan]\nexclude = [\n",
+        'tool = "x"\n',
+        '[tool.acme-scan]\ninclude = ["!"]\n',
+        '[tool.acme-scan]\nindex = "\\u0000x"\n',
+    ]
+    for number, text in enumerate(invalid):  # each reported, the previous settings kept
+        write(root, "pyproject.toml", text)
+        write(root, "pkg_0/mod_0.py", flow_source(f"still-watching-{number}", "flow_0"))
+        wait_names(watching, present={f"still-watching-{number}"}, absent={"flow-1"})
+        assert watching.error is None
     (root / "pyproject.toml").unlink()
     wait_names(watching, present={"flow-1", "flow-4"})
     wait_cold(watching)

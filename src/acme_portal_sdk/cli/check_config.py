@@ -42,7 +42,7 @@ def _import_file(config_dir: Path, file_name: str, base_class: type) -> tuple[ob
     sys.path.insert(0, str(config_dir))
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # report any failure of user code, as the extension would
+    except (Exception, SystemExit) as exc:  # any failure of user code, `sys.exit()` too
         return None, f"importing {path} failed: {type(exc).__name__}: {exc}"
     finally:
         sys.path.remove(str(config_dir))
@@ -143,16 +143,14 @@ def parser() -> argparse.ArgumentParser:
     result = argparse.ArgumentParser(
         prog="aps check-config", description=f"check the {CONFIG_DIR} files the extension imports"
     )
-    result.add_argument(
-        "--root", default=".", help="root of the project (default: current directory)"
-    )
+    result.add_argument("--root", help=console.ROOT_HELP)
     result.add_argument("--project-dir", dest="root", help=argparse.SUPPRESS)  # 2.0's name
     return result
 
 
 def execute(args: argparse.Namespace) -> int:
     """Run `aps check-config` with parsed arguments."""
-    complete, messages = check_project_configuration(args.root)
+    complete, messages = check_project_configuration(console.project_root(args.root))
     print(console.printable("\n".join(messages)))
     return console.EXIT_OK if complete else console.EXIT_FAILED
 

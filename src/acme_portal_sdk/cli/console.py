@@ -15,6 +15,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from acme_portal_sdk.errors import AcmePortalError, DeploymentsFailedError
 
@@ -180,7 +181,32 @@ def parse_env_vars(values: Sequence[str]) -> dict[str, str]:
 
 
 def split_flows(value: str) -> list[str] | None:
-    """`--flows-to-deploy`: None for `all`, else the comma-separated names."""
+    """`--flows-to-deploy`: None for `all`, else the comma-separated names (at least one)."""
+    from acme_portal_sdk.errors import InputError
+
     if value.strip().lower() == "all":
         return None
-    return [name.strip() for name in value.split(",") if name.strip()]
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise InputError(f"--flows-to-deploy names no flow ({value!r}); give names or 'all'")
+    return names
+
+
+ROOT_HELP = (
+    "the project root (default: found from the current directory, as `acme-scan` does: the "
+    "nearest pyproject.toml with [tool.acme-scan], else the nearest pyproject.toml, else "
+    "the git work tree's top, else the current directory)"
+)
+
+
+def project_root(given: str | None) -> Path:
+    """The project a command works on: `given` (`--root`), else found from the current
+    directory by `acme_scan.root.find_root`; `InputError` when `given` is no folder."""
+    from acme_portal_sdk.errors import InputError
+    from acme_scan.errors import AcmeScanError
+    from acme_scan.root import project_root as find
+
+    try:
+        return find((), given)
+    except AcmeScanError as exc:
+        raise InputError(str(exc)) from exc

@@ -17,9 +17,7 @@ from acme_portal_sdk.cli import console
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by `aps deploy` and `aps promote`."""
-    parser.add_argument(
-        "--root", default=".", help="root of the project (default: current directory)"
-    )
+    parser.add_argument("--root", help=console.ROOT_HELP)
     parser.add_argument(
         "--project-name",
         "-project-name",
@@ -111,7 +109,7 @@ def execute(args: argparse.Namespace) -> int:
     from acme_portal_sdk.prefect.deployer import PrefectFlowDeployer
     from acme_portal_sdk.prefect.flow_deploy import UNKNOWN_VERSION
 
-    root = Path(args.root).absolute()
+    root = console.project_root(args.root)
     prep = PrefectDeployInfoPrep(args.static_flow_config_path, args.work_pool, root_dir=root)
     flows = console.split_flows(args.flows_to_deploy)
     _, version = repository.project_metadata(root)

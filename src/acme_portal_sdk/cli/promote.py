@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
 from acme_portal_sdk.cli import console
 from acme_portal_sdk.cli.deploy import add_source_arguments
@@ -44,7 +43,7 @@ def execute(args: argparse.Namespace) -> int:
     from acme_portal_sdk.prefect.deploy_info import PrefectDeployInfoPrep
     from acme_portal_sdk.prefect.deployment_promote import PrefectDeploymentPromote
 
-    root = Path(args.root).absolute()
+    root = console.project_root(args.root)
     prep = PrefectDeployInfoPrep(args.static_flow_config_path, args.work_pool, root_dir=root)
     promote = PrefectDeploymentPromote(flow_deploy_info_prep=prep)
     flows = console.split_flows(args.flows_to_deploy)

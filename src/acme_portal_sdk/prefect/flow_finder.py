@@ -256,8 +256,9 @@ class PrefectFlowFinder(FlowFinder):
 
         Works on the index's JSON data: listing a large project never validates every flow.
         """
-        data = self.scan().data
-        root = Path(data["root"])
+        scan = self.scan()
+        data = scan.data
+        root = scan.root if scan.root is not None else Path(self.root_dir).resolve()
         return [
             flow_details_from_data(flow, root)
             for flow in data["flows"]

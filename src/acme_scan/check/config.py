@@ -68,9 +68,13 @@ def check_config(
         # ruff's rule: a --select on the command line replaces the configuration's whole
         # selection (`select`, `extend-select` and `ignore`); --extend-select and --ignore
         # on the command line still apply on top.
+        if not split_selectors(overrides.select):
+            raise SelectionError("--select: no rule given (`--select ALL` runs every rule)")
         select_codes = _option_codes(overrides.select, "--select")
         extend, ignore = [], []
     elif select is not None:
+        if not select:
+            raise ConfigError(where, "'select' is empty: give rules, or remove it for the default")
         select_codes = _codes(select, "select", where)
     else:
         select_codes = {rule.code for rule in RULES if rule.default}
@@ -78,6 +82,8 @@ def check_config(
     enabled |= _option_codes(overrides.extend_select, "--extend-select")
     enabled -= _codes(ignore, "ignore", where)
     enabled -= _option_codes(overrides.ignore, "--ignore")
+    if not enabled:
+        raise SelectionError("no rule is selected (`ignore` removes every selected rule)")
 
     deploy_config = extra.get("deploy-config", DEFAULT_DEPLOY_CONFIG)
     if not isinstance(deploy_config, str) or not deploy_config:

@@ -12,8 +12,8 @@
 | `gitlab` | GitLab Code Quality reports |
 
 Renderers return text; only the CLI prints it. Human and GitHub output show paths relative to
-the current directory when the root is inside it (so editors and GitHub can open them),
-absolute otherwise; JSON, SARIF, JUnit and GitLab give root-relative paths.
+the current directory (`../flows/a.py` from a subfolder), so editors and GitHub can open
+them; JSON, SARIF, JUnit and GitLab give root-relative paths.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from acme_scan._version import __version__
 from acme_scan.check.finding import Finding
 from acme_scan.check.rules import RULES, RULES_BY_CODE
 from acme_scan.check.runner import CheckResult
+from acme_scan.root import relative_to_cwd
 
 JSON_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -67,13 +68,8 @@ def use_colour(stream: IO[str] | None, environ: Mapping[str, str] | None = None)
 
 
 def display_path(root: Path, path: str, cwd: Path | None = None) -> str:
-    """`path` (relative to `root`) as seen from the current directory."""
-    absolute = root / path
-    base = cwd if cwd is not None else Path.cwd()
-    try:
-        return absolute.relative_to(base).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+    """`path` (relative to `root`) as seen from the current directory (`../x.py` above it)."""
+    return relative_to_cwd(root / path, root, cwd)
 
 
 _SEVERITY_COLOURS = {"error": "1;31", "warning": "1;33", "info": "1;36"}

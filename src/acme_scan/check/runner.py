@@ -23,12 +23,14 @@ from acme_scan.check.finding import Finding, Location
 from acme_scan.check.flows import check_flows
 from acme_scan.check.suppression import apply_suppressions
 from acme_scan.confined import OutsideRootError, is_inside, read_confined
-from acme_scan.errors import AcmeScanError, ConfigError, RootError
+from acme_scan.errors import AcmeScanError, ConfigError
 from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.models import Index
-from acme_scan.project import scan_project
+from acme_scan.project import Indexer
+from acme_scan.root import ProjectPathsError, project_root
 from acme_scan.settings import load_settings
 from acme_scan.store import write_raw
+from acme_scan.text import shown
 
 logger = logging.getLogger(__name__)
 
@@ -62,29 +64,32 @@ class CheckResult:
 
 
 def run_check(
-    root: str | os.PathLike[str],
+    root: str | os.PathLike[str] | None = None,
     paths: Sequence[str | os.PathLike[str]] | None = None,
     *,
     overrides: Overrides | None = None,
     write: bool = True,
 ) -> CheckResult:
-    """Check the project at `root`; report only findings touching `paths` when given.
+    """Check a project; report only findings touching `paths` when given.
 
-    `paths` are relative to the current directory (as pre-commit passes them); paths outside
-    the root are ignored, missing ones raise `PathError`. With `write`, the index file is
+    The project is `root` when given, else the one `acme_scan.root.project_root` finds for
+    `paths` (for the current directory without paths). `paths` are relative to the current
+    directory (as pre-commit passes them); missing ones raise `PathError`, paths outside the
+    root or in different projects `ProjectPathsError`. With `write`, the index file is
     brought up to date unless git tracks it (the check never modifies tracked files).
     """
     started = time.perf_counter()
-    root_path = Path(root).absolute()
-    if not root_path.is_dir():
-        raise RootError(root_path, "not a directory: give the root folder of a project")
-    root_path = root_path.resolve()
+    for given in paths or ():
+        if not Path(given).exists() and not Path(given).is_symlink():
+            raise PathError(str(given))
+    root_path = project_root(paths or (), root)
     selected = None if paths is None else relative_paths(root_path, paths)
     settings = load_settings(root_path)
     config = check_config(settings, root_path / "pyproject.toml", overrides)
     index_path = root_path / settings.index
 
-    scan = scan_project(root_path, settings=settings, write=False)
+    indexer = Indexer(root_path, settings=settings)
+    scan = indexer.scan(write=False)
     index = scan.index
     findings = [
         Finding.from_diagnostic(diagnostic)
@@ -105,7 +110,10 @@ def run_check(
 
     written = False
     if write:
-        written = _write_index(root_path, scan.to_bytes(), index_path)
+        raw = scan.to_bytes()
+        written = _write_index(root_path, raw, index_path)
+        if written or _holds(root_path, index_path, raw):
+            indexer.write_state()  # the next run trusts the index (and skips reading files)
     return CheckResult(
         root=root_path,
         findings=findings,
@@ -122,7 +130,7 @@ def run_check(
 
 
 def relative_paths(root: Path, paths: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """POSIX paths relative to `root` (`""` for the root itself); outside paths dropped."""
+    """POSIX paths relative to `root` (`""` for the root itself); an outside path is an error."""
     result: list[str] = []
     for given in paths:
         path = Path(given)
@@ -135,8 +143,9 @@ def relative_paths(root: Path, paths: Sequence[str | os.PathLike[str]]) -> list[
             try:
                 relative = absolute.resolve().relative_to(root)
             except ValueError:
-                logger.info("ignoring %s: outside the project root %s", given, root)
-                continue
+                raise ProjectPathsError(
+                    f"outside the project root {root}: {shown(str(given))}"
+                ) from None
         result.append("" if relative == Path() else relative.as_posix())
     return result
 
@@ -231,6 +240,13 @@ def _write_index(root: Path, data: bytes, path: Path) -> bool:
         raise
     except AcmeScanError as exc:  # a read-only checkout still gets checked
         logger.warning("%s", exc)
+        return False
+
+
+def _holds(root: Path, path: Path, data: bytes) -> bool:
+    try:
+        return read_confined(root, path) == data
+    except (OSError, AcmeScanError):
         return False
 
 

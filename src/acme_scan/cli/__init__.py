@@ -7,14 +7,16 @@ Only this package prints; results go to stdout, everything for people to stderr.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import logging
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from acme_scan._version import __version__
-from acme_scan.errors import AcmeScanError
+from acme_scan.errors import AcmeScanError, RootError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -80,6 +82,28 @@ def guarded(run: Callable[[Sequence[str]], int], argv: Sequence[str]) -> int:
         print("acme-scan: internal error (please report it with this output):", file=sys.stderr)
         traceback.print_exc(file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def add_root_arguments(parser: argparse.ArgumentParser) -> None:
+    """`[PATH]` and `--root DIR`: which project a command works on (see `command_root`)."""
+    parser.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="a folder or file of the project; its root is found from there (default: the "
+        "current directory): the nearest pyproject.toml with [tool.acme-scan], else the "
+        "nearest pyproject.toml, else the git work tree's top, else PATH itself",
+    )
+    parser.add_argument("--root", metavar="DIR", help="the project root, exactly (no search)")
+
+
+def command_root(args: argparse.Namespace) -> Path:
+    """The project root for `add_root_arguments`' options (`acme_scan.root.project_root`)."""
+    from acme_scan.root import project_root
+
+    if args.path is not None and not Path(args.path).exists():
+        raise RootError(Path(args.path), "no such file or directory")
+    return project_root([args.path] if args.path is not None else [], args.root)
 
 
 def configure_logging(verbosity: int) -> None:

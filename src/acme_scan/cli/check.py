@@ -34,6 +34,7 @@ from acme_scan.check.formats import (
 )
 from acme_scan.check.runner import CheckResult, run_check
 from acme_scan.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, configure_logging
+from acme_scan.root import relative_to_cwd
 
 #: `--format` values of acme-scan 2.0 (`human` is `concise` now).
 _OLD_FORMATS = {"human": "concise"}
@@ -59,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATHS",
         help="report only findings touching these files or folders (default: everything)",
     )
-    parser.add_argument("--root", default=".", help="project root (default: .)")
+    parser.add_argument(
+        "--root",
+        help="project root (default: found from PATHS, else from the current directory: "
+        "the nearest pyproject.toml with [tool.acme-scan], else the nearest pyproject.toml, "
+        "else the git work tree's top)",
+    )
     parser.add_argument(
         "--output-format",
         choices=tuple(RENDERERS),
@@ -151,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
     result = check()
+    if result.files == 0:
+        sys.stderr.write(
+            f"acme-scan check: warning: no Python files found in {relative_to_cwd(result.root)}\n"
+        )
     # Planning fixes parses the files concerned with LibCST: done for `--fix`/`--diff` and
     # for the formats that mark fixable findings (`[*]`, `"fixable"`), not for CI formats.
     wants_plans = args.fix or args.diff or args.statistics or output_format in _MARKING

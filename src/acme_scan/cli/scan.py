@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from acme_scan.cli import EXIT_OK, EXIT_USAGE, configure_logging
+from acme_scan.cli import EXIT_OK, EXIT_USAGE, add_root_arguments, command_root, configure_logging
 from acme_scan.project import ProjectScan, scan_project
+from acme_scan.root import relative_to_cwd
 from acme_scan.settings import load_settings
 
 
@@ -22,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 scanned (diagnostics in user files are data, not a failure), "
         "2 usage or input error, 3 internal error.",
     )
-    parser.add_argument("root", nargs="?", default=".", help="project root (default: .)")
+    add_root_arguments(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -58,13 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "acme-scan scan: error: --format table and --output - both use stdout", file=sys.stderr
         )
         return EXIT_USAGE
-    root = Path(args.root)
+    root = command_root(args)
     settings = None
     if args.no_prefilter:
         from dataclasses import replace
 
-        if root.is_dir():
-            settings = replace(load_settings(root.resolve()), prefilter=False)
+        settings = replace(load_settings(root), prefilter=False)
     to_stdout = args.output == "-"
     index_path = None if args.output in (None, "-") else Path(args.output)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
@@ -84,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.format == "table":
         print_table(result.data["flows"], sys.stdout)
     if not args.quiet:
+        if result.stats.files == 0:
+            sys.stderr.write(
+                f"acme-scan: warning: no Python files found in {relative_to_cwd(root)}\n"
+            )
         print_summary(result, sys.stderr, root)
     return EXIT_OK
 
@@ -113,13 +117,13 @@ def print_summary(result: ProjectScan, out: TextIO, root: Path) -> None:
         out.write(f"acme-scan: warning: {stats.index_problem}\n")
     diagnostics = summary.diagnostics
     for d in diagnostics:
-        out.write(
-            f"{d['path']}:{d['line']}:{d['column']}: {d['code']} [{d['severity']}] {d['message']}\n"
-        )
+        where = relative_to_cwd(root / d["path"], root)
+        code, severity, message = d["code"], d["severity"], d["message"]
+        out.write(f"{where}:{d['line']}:{d['column']}: {code} [{severity}] {message}\n")
     errors = sum(1 for d in diagnostics if d["severity"] == "error")
     warnings = sum(1 for d in diagnostics if d["severity"] == "warning")
     files_with_flows = summary.files_with_flows
-    where = "stdout" if result.index_path is None else _display(result.index_path, root)
+    where = "stdout" if result.index_path is None else relative_to_cwd(result.index_path, root)
     state = "written" if result.written else "unchanged"
     if result.index_path is None:
         state = "printed"
@@ -131,13 +135,6 @@ def print_summary(result: ProjectScan, out: TextIO, root: Path) -> None:
         f"{errors} errors, {warnings} warnings; {stats.seconds:.2f}s ({rate:,.0f} files/s); "
         f"index {state}: {where}\n"
     )
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 class _Progress:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import signal
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from acme_scan.cli import EXIT_OK, configure_logging
+from acme_scan.cli import EXIT_OK, add_root_arguments, command_root, configure_logging
 from acme_scan.watcher import (
     DEFAULT_MAX_WAIT,
     DEFAULT_QUIET,
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 stopped, 2 usage or input error (another watcher already keeps "
         "this index, invalid settings, unwritable index), 3 internal error.",
     )
-    parser.add_argument("root", nargs="?", default=".", help="project root (default: .)")
+    add_root_arguments(parser)
     parser.add_argument(
         "-o", "--output", metavar="FILE", help="the index file (default: as `acme-scan scan`)"
     )
@@ -83,6 +84,8 @@ def _non_negative(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value >= 0:  # also rejects NaN
         raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number (0: never): {text!r}")
     return value
 
 
@@ -90,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
     watcher = Watcher(
-        Path(args.root),
+        command_root(args),
         index_path=Path(args.output) if args.output else None,
         polling=True if args.polling else None,
         quiet=args.quiet_ms / 1000,

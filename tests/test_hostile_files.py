@@ -1,0 +1,281 @@
+"""Hostile trees: odd names, loops, FIFOs, deep folders, huge files, dying workers.
+
+Each is a diagnostic (or nothing, when the file is not Python), never a crash, and every
+other file is still scanned.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from acme_scan import scan_project, workers
+from acme_scan.cli import main
+from acme_scan.watcher import Watcher
+from tests.conftest import git
+
+FLOW = "from prefect import flow\n\n@flow\ndef {name}(): ...\n"
+
+
+def flows(root: Path) -> list[str]:
+    return [flow["name"] for flow in scan_project(root, write=False).data["flows"]]
+
+
+def diagnostics(root: Path) -> list[tuple[str, str, str]]:
+    data = scan_project(root, write=False).data
+    return [(d["path"], d["code"], d["message"]) for d in data["diagnostics"]]
+
+
+@pytest.fixture(params=["git", "walk"])
+def root(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "good.py").write_text(FLOW.format(name="good"))
+    if request.param == "git":
+        git(root, "init", "-q")
+    return root
+
+
+def test_a_name_that_is_not_utf8_is_a_diagnostic(root: Path) -> None:
+    bad = os.fsdecode(b"bad\xff.py")
+    (root / bad).write_text(FLOW.format(name="bad"))
+    assert flows(root) == ["good"]
+    [(path, code, message)] = diagnostics(root)
+    assert (path, code) == ("bad\\xff.py", "AS003")
+    assert "not valid UTF-8" in message
+    assert main(["scan", "--root", str(root), "-q"]) == 0
+    assert main(["check", "--root", str(root), "-q"]) == 1  # AS003 is an error
+    assert main(["scan", "--root", str(root), "-q"]) == 0  # warm, too
+
+
+def test_symlink_loops_are_skipped(root: Path) -> None:
+    os.symlink("loop_b.py", root / "loop_a.py")
+    os.symlink("loop_a.py", root / "loop_b.py")
+    os.symlink("self.py", root / "self.py")
+    os.symlink(".", root / "here")  # a folder link to itself: never followed
+    assert flows(root) == ["good"]
+    assert main(["check", "--root", str(root), "-q"]) == 0
+
+
+def test_a_fifo_swapped_in_never_blocks(tmp_path: Path) -> None:
+    """The file is a FIFO by the time it is opened (no writer ever comes)."""
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "a.py").write_text(FLOW.format(name="a"))
+    os.mkfifo(root / "fifo.py")
+    outcome: list[workers.Outcome] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(
+            workers.load_and_scan(root, workers.Job("fifo.py", None, 0), True)
+        ),
+        daemon=True,
+    )
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "opening the FIFO blocked"
+    record = outcome[0].record
+    assert record is not None
+    assert "not a regular file" in record["diagnostics"][0]["message"]
+    assert flows(root) == ["a"]  # discovery itself never lists it
+
+
+def test_a_vanished_file_says_so(tmp_path: Path) -> None:
+    outcome = workers.load_and_scan(tmp_path, workers.Job("gone.py", None, 10), True)
+    assert outcome.record is not None
+    message = outcome.record["diagnostics"][0]["message"]
+    assert "vanished" in message
+    assert "permissions" not in message
+
+
+def test_a_huge_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "a.py").write_text(FLOW.format(name="a"))
+    with open(root / "huge.py", "wb") as handle:
+        handle.write(b"from prefect import flow\n")
+        handle.truncate(workers.MAX_FILE_BYTES + 1)
+    assert flows(root) == ["a"]
+    [(path, code, message)] = diagnostics(root)
+    assert (path, code) == ("huge.py", "AS003")
+    assert "larger than the limit" in message
+
+
+def test_a_thousand_folders_deep_walk(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    folder = os.open(root, os.O_RDONLY)
+    try:  # relative to descriptors: the full path is longer than PATH_MAX
+        for _ in range(1000):
+            os.mkdir("d", dir_fd=folder)
+            inner = os.open("d", os.O_RDONLY, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+    finally:
+        os.close(folder)
+    (root / "a.py").write_text(FLOW.format(name="a"))
+    try:
+        assert flows(root) == ["a"]
+    finally:
+        while (root / "d").exists():  # unwind it one level at a time (rmtree recurses)
+            if (root / "d" / "d").exists():
+                os.rename(root / "d" / "d", root / "next")
+            os.rmdir(root / "d")
+            if (root / "next").exists():
+                os.rename(root / "next", root / "d")
+
+
+def test_an_unlistable_folder_is_a_diagnostic(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root lists anything")
+    root = tmp_path / "p"
+    (root / "locked").mkdir(parents=True)
+    (root / "locked" / "x.py").write_text(FLOW.format(name="x"))
+    (root / "a.py").write_text(FLOW.format(name="a"))
+    (root / "locked").chmod(0)
+    try:
+        codes = [(path, code) for path, code, _ in diagnostics(root)]
+    finally:
+        (root / "locked").chmod(0o755)
+    assert codes == [("locked/", "AS003")]
+
+
+def test_a_dying_worker_blames_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed (SIGKILL, as the OOM killer does) while it scans one file: that file
+    is AS000, every other file of the pool is scanned, the index is written."""
+    root = tmp_path / "p"
+    for number in range(60):
+        (root / f"m{number // 10}").mkdir(parents=True, exist_ok=True)
+        (root / f"m{number // 10}" / f"f{number}.py").write_text(FLOW.format(name=f"f{number}"))
+    (root / "m3" / "killer.py").write_text(FLOW.format(name="killer"))
+    real = workers.load_and_scan
+
+    def load_and_scan(root: Path, job: workers.Job, prefilter: bool) -> workers.Outcome:
+        if job.rel.endswith("killer.py"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(root, job, prefilter)
+
+    monkeypatch.setattr(workers, "load_and_scan", load_and_scan)
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "CHUNK_FILES", 8)
+    started = time.monotonic()
+    result = scan_project(root, workers=2)
+    assert time.monotonic() - started < 60
+    data = orjson.loads(result.index_path.read_bytes()) if result.index_path else {}
+    assert sorted(flow["name"] for flow in data["flows"]) == sorted(f"f{n}" for n in range(60))
+    assert [(d["path"], d["code"]) for d in data["diagnostics"]] == [("m3/killer.py", "AS000")]
+
+
+def test_a_link_loop_created_during_a_watch(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "a.py").write_text(FLOW.format(name="a"))
+    with Watcher(root, quiet=0.0) as watcher:
+        os.symlink("loop2.py", root / "loop1.py")
+        os.symlink("loop1.py", root / "loop2.py")
+        os.mkdir(root / "sub")
+        os.symlink("../sub", root / "sub" / "up")
+        (root / "b.py").write_text(FLOW.format(name="b"))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and watcher.error is None:
+            names = {f["name"] for f in orjson.loads(watcher.index_path.read_bytes())["flows"]}
+            if names == {"a", "b"}:
+                break
+            time.sleep(0.05)
+        assert watcher.error is None
+        assert names == {"a", "b"}
+
+
+STUCK_SCAN = """
+import sys, time
+from pathlib import Path
+from acme_scan import project, workers
+
+def stuck(root, job, prefilter):
+    time.sleep(600)
+
+workers.load_and_scan = stuck
+workers.POOL_MIN_BYTES = 0
+workers.CHUNK_FILES = 8
+print("started", flush=True)
+project.scan_project(Path(sys.argv[1]), workers=2, write=False)
+"""
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if marker.encode() in handle.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+def test_workers_die_with_their_parent(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import uuid
+
+    root = tmp_path / "p"
+    root.mkdir()
+    for number in range(40):
+        (root / f"f{number}.py").write_text(FLOW.format(name=f"f{number}"))
+    marker = f"marker-{uuid.uuid4().hex}"
+    child = subprocess.Popen(
+        [sys.executable, "-c", STUCK_SCAN, str(root), marker], stdout=subprocess.PIPE
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"started\n"
+    deadline = time.monotonic() + 20
+    while len(_processes_with(marker)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the parent and its two workers
+    assert len(_processes_with(marker)) >= 3
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    deadline = time.monotonic() + 10
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_with(marker) == []
+
+
+def test_a_name_that_is_not_utf8_during_a_watch(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "a.py").write_text(FLOW.format(name="a"))
+    bad = root / os.fsdecode(b"bad\xfe.py")
+    with Watcher(root, quiet=0.0) as watcher:
+        bad.write_text(FLOW.format(name="bad"))
+        (root / "b.py").write_text(FLOW.format(name="b"))
+
+        def index() -> dict[str, Any]:
+            data: dict[str, Any] = orjson.loads(watcher.index_path.read_bytes())
+            return data
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and watcher.error is None:
+            if "bad\\xfe.py" in index()["files"] and "b.py" in index()["files"]:
+                break
+            time.sleep(0.05)
+        assert watcher.error is None
+        assert "bad\\xfe.py" in index()["files"]
+        bad.unlink()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "bad\\xfe.py" in index()["files"]:
+            time.sleep(0.05)
+        assert "bad\\xfe.py" not in index()["files"]
+        assert watcher.error is None

@@ -22,6 +22,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from types import FrameType
 
 
 def main() -> None:
@@ -46,7 +47,7 @@ def main() -> None:
 
     def recording_init(self: DAG, *args: object, **kwargs: object) -> None:
         original_init(self, *args, **kwargs)
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             filename = frame.f_code.co_filename
             function = None
@@ -65,7 +66,7 @@ def main() -> None:
                 return
             frame = frame.f_back
 
-    DAG.__init__ = recording_init  # type: ignore[method-assign]
+    DAG.__init__ = recording_init
 
     from airflow.dag_processing.dagbag import DagBag
     from airflow.serialization.serialized_objects import DagSerialization

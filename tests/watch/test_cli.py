@@ -120,7 +120,7 @@ READER = textwrap.dedent(
             raw = handle.read()
         try:
             data = json.loads(raw)
-            assert data["schema_version"] == 1 and isinstance(data["flows"], list)
+            assert data["schema_version"] == 2 and isinstance(data["flows"], list)
         except Exception as exc:
             print(f"invalid index ({len(raw)} bytes): {exc!r}")
             sys.exit(1)

@@ -151,5 +151,5 @@ class PrefectFlowFinder(FlowFinder):
         return [
             flow_details_from_data(flow, root)
             for flow in data["flows"]
-            if flow["deployable"] and flow["name"] is not None
+            if flow["deployable"] and flow["name"] is not None and flow["framework"] == "prefect"
         ]

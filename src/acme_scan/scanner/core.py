@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from acme_scan import codes
 from acme_scan.scanner._parse import Parsed, compile_error, parse
 from acme_scan.scanner._source import DecodeFailure, decode_source
+from acme_scan.scanner.airflow import AirflowRecogniser
 from acme_scan.scanner.engine import Recogniser, Source, Walker, diagnostic
 from acme_scan.scanner.prefect import PrefectRecogniser
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from acme_scan.models import ModuleScan
 
 #: One recogniser per framework; a file is walked once for each that may find something.
-RECOGNISERS: tuple[Recogniser, ...] = (PrefectRecogniser(),)
+RECOGNISERS: tuple[Recogniser, ...] = (PrefectRecogniser(), AirflowRecogniser())
 
 
 def could_define_flows(source: bytes) -> bool:
@@ -68,6 +69,8 @@ def _analyse(
     diagnostics: list[dict[str, Any]] = []
     for recogniser in recognisers:
         found, reported = Walker(parsed.tree, source, path, recogniser.fresh()).run()
+        for flow in found:
+            flow.setdefault("framework", recogniser.name)
         flows.extend(found)
         diagnostics.extend(reported)
     if not flows and not diagnostics:

@@ -684,7 +684,7 @@ class AirflowRecogniser(Recogniser):
             walker,
             scope,
         )
-        what = "`@asset.multi`" if decorator and decorator.multi else "`@asset`"
+        what = "`asset.multi`" if decorator and decorator.multi else "`asset`"
         if decorator is None:
             self._problem(
                 walker,

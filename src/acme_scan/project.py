@@ -294,7 +294,9 @@ class Indexer:
                 jobs.append(Job(rel, old["hash"] if old is not None else None, stat.st_size))
         stats.files = len(rels)
         done = len(rels) - len(jobs)
-        for outcome in run_jobs(self.root, jobs, self.settings.prefilter, self.workers):
+        for outcome in run_jobs(
+            self.root, jobs, self.settings.prefilter, self.workers, self.settings.frameworks
+        ):
             rel = outcome.rel
             done += 1
             if outcome.record is None:  # same bytes as before: keep the old record
@@ -366,7 +368,9 @@ class Indexer:
                     self.file_flows.pop(rel, None)
                 continue
             jobs.append(Job(rel, old["hash"] if old is not None else None, size))
-        for outcome in run_jobs(self.root, jobs, self.settings.prefilter, self.workers):
+        for outcome in run_jobs(
+            self.root, jobs, self.settings.prefilter, self.workers, self.settings.frameworks
+        ):
             rel = outcome.rel
             old = self.records.get(rel)
             if outcome.record is None:

@@ -63,7 +63,9 @@ def file_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
+def load_and_scan(
+    root: Path, job: Job, prefilter: bool, frameworks: Sequence[str] | None = None
+) -> Outcome:
     full = os.path.join(root, job.rel)
     try:
         with open(full, "rb") as handle:
@@ -77,7 +79,7 @@ def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
     from acme_scan.scanner import scan_data  # the scanner is loaded only when needed
 
     try:
-        result = scan_data(data, job.rel, prefilter=prefilter)
+        result = scan_data(data, job.rel, prefilter=prefilter, frameworks=frameworks)
     except Exception as exc:  # a bug in the scanner must not cost the rest of the project
         logger.exception("internal error while scanning %s", job.rel)
         message = f"acme-scan failed on this file ({type(exc).__name__}: {exc}); please report it"
@@ -140,8 +142,10 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def _scan_chunk(root: Path, jobs: Sequence[Job], prefilter: bool) -> list[Outcome]:
-    return [load_and_scan(root, job, prefilter) for job in jobs]
+def _scan_chunk(
+    root: Path, jobs: Sequence[Job], prefilter: bool, frameworks: Sequence[str] | None
+) -> list[Outcome]:
+    return [load_and_scan(root, job, prefilter, frameworks) for job in jobs]
 
 
 def _chunks(jobs: Sequence[Job]) -> list[Sequence[Job]]:
@@ -158,19 +162,23 @@ def _chunks(jobs: Sequence[Job]) -> list[Sequence[Job]]:
 
 
 def run_jobs(
-    root: Path, jobs: Sequence[Job], prefilter: bool, workers: int | None = None
+    root: Path,
+    jobs: Sequence[Job],
+    prefilter: bool,
+    workers: int | None = None,
+    frameworks: Sequence[str] | None = None,
 ) -> Iterator[Outcome]:
     """Outcomes of `jobs`, in order; in a process pool when the bytes to scan pay for it."""
     count = default_workers() if workers is None else max(1, workers)
     total = sum(job.size for job in jobs)
     if count == 1 or total < POOL_MIN_BYTES or not _can_fork():
         for job in jobs:
-            yield load_and_scan(root, job, prefilter)
+            yield load_and_scan(root, job, prefilter, frameworks)
         return
     chunks = _chunks(jobs)
     if len(chunks) < 2:
         for job in jobs:
-            yield load_and_scan(root, job, prefilter)
+            yield load_and_scan(root, job, prefilter, frameworks)
         return
     context = multiprocessing.get_context("fork")
     import acme_scan.scanner  # noqa: F401  (loaded once here, inherited by the workers)
@@ -178,5 +186,6 @@ def run_jobs(
     with ProcessPoolExecutor(max_workers=min(count, len(chunks)), mp_context=context) as pool:
         roots = [root] * len(chunks)
         prefilters = [prefilter] * len(chunks)
-        for outcomes in pool.map(_scan_chunk, roots, chunks, prefilters):
+        selected = [frameworks] * len(chunks)
+        for outcomes in pool.map(_scan_chunk, roots, chunks, prefilters, selected):
             yield from outcomes

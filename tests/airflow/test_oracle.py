@@ -121,6 +121,8 @@ def test_each_dag_is_described_as_airflow_does(oracle: dict[str, Any], aspect: s
     differences = []
     for key, flow in sorted(ours.items()):
         dag = theirs[key]
+        mine: object
+        truth: object
         if aspect == "line":
             mine, truth = flow.line, dag["line"]
         elif aspect == "description":

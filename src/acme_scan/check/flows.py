@@ -120,7 +120,9 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
     return findings
 
 
-def _definition(flow: Flow, by_function: dict[tuple[str, str, str | None], _Definition]) -> _Definition:
+def _definition(
+    flow: Flow, by_function: dict[tuple[str, str, str | None], _Definition]
+) -> _Definition:
     """What identifies the function a flow object wraps (see `colliding_names`).
 
     A decorated function is its own definition; a call form (`b = a`, `flow(fn)`,

@@ -10,6 +10,7 @@ nor LibCST on the fast path; `scan_source` validates it into a `ModuleScan`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from acme_scan import codes
@@ -26,21 +27,51 @@ if TYPE_CHECKING:
 RECOGNISERS: tuple[Recogniser, ...] = (PrefectRecogniser(), AirflowRecogniser())
 
 
-def could_define_flows(source: bytes) -> bool:
+def could_define_flows(source: bytes, frameworks: Sequence[str] | None = None) -> bool:
     """Whether some recogniser's prefilter lets `source` through (else it is not parsed)."""
-    return any(recogniser.could_define(source) for recogniser in RECOGNISERS)
+    return any(
+        recogniser.could_define(source)
+        for recogniser in RECOGNISERS
+        if frameworks is None or recogniser.name in frameworks
+    )
 
 
-def scan_source(source: bytes, path: str, *, prefilter: bool = True) -> ModuleScan:
-    """Scan one module's bytes; `path` is its POSIX path relative to the project root."""
+#: Every framework's name (`[tool.acme-scan] frameworks` selects among them).
+FRAMEWORKS: tuple[str, ...] = tuple(sorted(r.name for r in RECOGNISERS))
+
+
+def scan_source(
+    source: bytes,
+    path: str,
+    *,
+    prefilter: bool = True,
+    frameworks: Sequence[str] | None = None,
+) -> ModuleScan:
+    """Scan one module's bytes; `path` is its POSIX path relative to the project root.
+
+    `frameworks` names the recognisers to run (default: all of `FRAMEWORKS`).
+    """
     from acme_scan.models import ModuleScan
 
-    return ModuleScan.model_validate(scan_data(source, path, prefilter=prefilter))
+    return ModuleScan.model_validate(
+        scan_data(source, path, prefilter=prefilter, frameworks=frameworks)
+    )
 
 
-def scan_data(source: bytes, path: str, *, prefilter: bool = True) -> dict[str, Any]:
+def scan_data(
+    source: bytes,
+    path: str,
+    *,
+    prefilter: bool = True,
+    frameworks: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """`scan_source` as index JSON data: `{"path", "status", "flows", "diagnostics"}`."""
-    recognisers = [r for r in RECOGNISERS if not prefilter or r.could_define(source)]
+    recognisers = [
+        r
+        for r in RECOGNISERS
+        if (frameworks is None or r.name in frameworks)
+        and (not prefilter or r.could_define(source))
+    ]
     if not recognisers:
         return _result(path, "skipped")
     text = decode_source(source)

@@ -1,6 +1,7 @@
 """Real Airflow 3 for the tests that need it: its pinned environment and two API servers.
 
-`airflow_python` builds (first run) or reuses the pinned environment (`environment.py`).
+`airflow_python` builds (first run) or reuses the pinned environment (`environment.py`),
+and a migrated template database kept with it.
 `airflow_servers` starts, once per session, two Airflow API servers on loopback, `dev`
 and `uat`, one per environment as the SDK's model has it, each with its own AIRFLOW_HOME
 and SQLite database, and each with a GitDagBundle `acme` that tracks
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.airflow.environment import airflow_python as build_airflow_python
+from tests.airflow.environment import template_database
 from tests.airflow.server import AirflowServer, git_bundle
 from tests.conftest import git
 
@@ -61,10 +63,12 @@ def airflow_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def airflow_servers(
     airflow_python: Path, airflow_remote: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Servers]:
+    template = template_database(airflow_python)
     servers = {
         env: AirflowServer(
             tmp_path_factory.mktemp(f"airflow-{env}"),
             airflow_python,
+            template_db=template,
             bundles=[
                 {
                     "name": "dags-folder",
@@ -94,6 +98,8 @@ def airflow_servers(
             raise errors[0]
         yield Servers(by_env=servers, remote=airflow_remote)
     finally:
+        for server in servers.values():
+            server.terminate()
         for server in servers.values():
             server.stop()
 

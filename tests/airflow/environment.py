@@ -99,3 +99,36 @@ def airflow_python() -> Path:
 def airflow_command(python: Path) -> list[str]:
     """The `airflow` command of the environment of `python`."""
     return [str(python), "-m", "airflow"]
+
+
+def template_database(python: Path) -> Path:
+    """A freshly migrated Airflow metadata database (SQLite), made once per environment."""
+    target = python.parent.parent / "template-airflow.db"
+    if target.exists():
+        return target
+    with (python.parent.parent / ".template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():
+            return target
+        home = python.parent.parent / f".template-home-{os.getpid()}"
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+        env.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__LOAD_EXAMPLES="False")
+        result = subprocess.run(
+            [*airflow_command(python), "db", "migrate"],
+            env=env,
+            cwd=home,
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT,
+            check=False,
+        )
+        if result.returncode != 0:
+            shutil.rmtree(home, ignore_errors=True)
+            raise RuntimeError(f"airflow db migrate failed:\n{result.stdout}\n{result.stderr}")
+        partial = target.with_suffix(".partial")
+        shutil.copyfile(home / "airflow.db", partial)
+        partial.rename(target)
+        shutil.rmtree(home, ignore_errors=True)
+    return target

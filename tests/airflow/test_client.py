@@ -41,7 +41,7 @@ def dev_dags(airflow_servers: Servers) -> Servers:
             """.replace("MANY", str(MANY))
         )
     )
-    server.process_dags()
+    server.process_dags("dags-folder")
     return airflow_servers
 
 

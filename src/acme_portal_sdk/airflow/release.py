@@ -164,11 +164,12 @@ class ReleasePlan:
         )
         for dag in self.dags:
             symbol = {"add": "+", "update": "~", "unchanged": "="}[dag.action]
-            where = (
-                "new: appears when the dag-processor parses the bundle"
-                if dag.action == "add"
-                else f"{(dag.before or 'unversioned')[:12]} -> {dag.after[:12]}"
-            )
+            if dag.action == "add":
+                where = "new: appears when the dag-processor parses the bundle"
+            elif dag.action == "unchanged":
+                where = f"at {dag.after[:12]}"
+            else:
+                where = f"{(dag.before or 'unversioned')[:12]} -> {dag.after[:12]}"
             pause = "" if dag.paused is None else (" (paused)" if dag.paused else " (running)")
             asked = "" if dag.requested else " (same bundle)"
             lines.append(f"    {symbol} {dag.dag_id}: {where}{pause}{asked}")

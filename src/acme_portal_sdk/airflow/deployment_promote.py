@@ -30,6 +30,7 @@ from acme_portal_sdk.airflow.environments import (
 )
 from acme_portal_sdk.airflow.flow_deploy import DEFAULT_REMOTE, project_dags, project_identity
 from acme_portal_sdk.airflow.release import ReleasePlan, apply, plan_release, source_release
+from acme_portal_sdk.airflow.remote import remote_git
 from acme_portal_sdk.deployment_promote import DeploymentPromote, PromoteWorkflow
 from acme_portal_sdk.errors import GitError, ReleaseError, SameEnvironmentError
 
@@ -122,7 +123,7 @@ def _fetch_if_missing(root: Path, remote: str, source: AirflowEnvironment, commi
         return
     except GitError:
         pass
-    repository.git(root, "fetch", "--quiet", "--", remote, source.ref)
+    remote_git(root, remote, "fetch", "--quiet", "--", "{url}", source.ref)
     try:
         repository.git(root, "cat-file", "-e", f"{commit}^{{commit}}")
     except GitError as exc:

@@ -42,6 +42,7 @@ from typing import Any, Literal
 from acme_portal_sdk import repository
 from acme_portal_sdk.airflow.client import AirflowClient
 from acme_portal_sdk.airflow.environments import AirflowEnvironment
+from acme_portal_sdk.airflow.remote import remote_git
 from acme_portal_sdk.errors import (
     AirflowError,
     FlowNotFoundError,
@@ -196,7 +197,7 @@ def resolve_commit(root: Path, ref: str) -> str:
 
 def remote_ref(root: Path, remote: str, ref: str) -> str | None:
     """The commit `ref` of `remote` points at; None when it does not exist."""
-    out = repository.git(root, "ls-remote", "--", remote, ref)
+    out = remote_git(root, remote, "ls-remote", "--", "{url}", ref)
     for line in out.splitlines():
         sha, _, name = line.partition("\t")
         if name == ref:
@@ -296,7 +297,7 @@ def _push(plan: ReleasePlan, new: str | None, expected: str | None) -> None:
     ref = plan.environment.ref
     lease = f"--force-with-lease={ref}:{expected or ''}"
     spec = f"{new}:{ref}" if new else f":{ref}"
-    repository.git(plan.root, "push", "--quiet", "--porcelain", lease, "--", plan.remote, spec)
+    remote_git(plan.root, plan.remote, "push", "--quiet", "--porcelain", lease, "--", "{url}", spec)
 
 
 def apply(plan: ReleasePlan) -> str:

@@ -276,9 +276,10 @@ def test_prefect_and_airflow_in_one_file_and_framework_selection() -> None:
         (b"from airflow.sdk import DAG", True),
         (b"import airflow.sdk as a\na.asset", True),
         (b"# airflow dag", True),
+        (b"# AIRFLOW DAG", False),
         (b"import airflow", False),
         (b"from x import DAG", False),
     ],
 )
-def test_prefilter_is_airflows_safe_mode_rule(source: bytes, kept: bool) -> None:
+def test_prefilter_keeps_what_can_name_airflows_dag(source: bytes, kept: bool) -> None:
     assert could_define_dags(source) is kept

@@ -129,16 +129,18 @@ MULTI_ASSET_KEYWORDS = frozenset((*_ASSET_FACTORY, "outlets"))
 #: `airflow/sdk/definitions/_internal/node.py`: KEY_REGEX and the length limit.
 DAG_ID = re.compile(r"^[\w.-]+$")
 MAX_DAG_ID_LENGTH = 250
-#: Airflow's own safe-mode rule (`might_contain_dag`): lower-cased bytes hold `airflow` and
-#: `dag` or `asset`. Every spelling above names `airflow` in an import and `dag`, `DAG` or
-#: `asset` in an import or an attribute, so the rule never drops a DAG we would find; and
-#: DagBag (in its default safe mode) never imports a file it rejects.
+#: The prefilter. Airflow's own safe-mode rule (`might_contain_dag`) imports a file only when
+#: its lower-cased bytes hold `airflow` and `dag` or `asset`. Every spelling recognised here
+#: names the module `airflow` in an import and `DAG`, `dag` or `asset` in an import or an
+#: attribute, all case-sensitive in Python, so the same words as written (no lower-casing,
+#: which would copy every file) over-approximate what can define a DAG; and what passes is
+#: a subset of what DagBag imports in its default safe mode.
 _AIRFLOW = b"airflow"
+_NAMES = (b"DAG", b"dag", b"asset")
 
 
 def could_define_dags(source: bytes) -> bool:
-    lowered = source.lower()
-    return _AIRFLOW in lowered and (b"dag" in lowered or b"asset" in lowered)
+    return _AIRFLOW in source and any(name in source for name in _NAMES)
 
 
 @dataclass(frozen=True, slots=True)

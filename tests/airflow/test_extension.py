@@ -57,6 +57,8 @@ def test_find_deploy_list_promote_as_the_extension_does(
     assert report["description"] == "Revenue by region"
     assert (report["source_relative"], report["line_number"]) == ("dags/reports.py", 9)
     assert report["child_attributes"]["obj_name"] == "revenue"
+    assert report["child_attributes"]["obj_type"] == "function"
+    assert report["child_attributes"]["obj_parent"] == "dags.reports"
     assert by_name["acme_daily_sales"]["child_attributes"]["obj_name"] == "daily_sales"
 
     url = call(

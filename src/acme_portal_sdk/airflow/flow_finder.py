@@ -12,7 +12,8 @@ a known dag_id) becomes a `FlowDetails`:
   function, the line of the statement that makes a `DAG(...)`), `source_relative`,
   `grouping` as for Prefect;
 - `child_attributes`: `obj_type` (`function` for `@dag`/`@asset`, `dag` otherwise, as
-  1.2.0), `obj_name` (the function or variable, `""` when none), `module`,
+  1.2.0), `obj_name` (the function or variable, `""` when none), `obj_parent_type` and
+  `obj_parent` (`module` and the module, or `class` and the class, as 1.2.0), `module`,
   `import_path`, and `dag_id`.
 """
 
@@ -37,7 +38,8 @@ def dag_details_from_data(flow: Mapping[str, Any], root: Path) -> FlowDetails:
     path: str = flow["path"]
     module = module_path(path)
     qualname = flow.get("qualname") or ""
-    kind = flow.get("kind")
+    kind = flow.get("form")
+    is_method = bool(flow.get("is_method"))
     return FlowDetails(
         name=dag_id,
         original_name=dag_id,
@@ -50,6 +52,8 @@ def dag_details_from_data(flow: Mapping[str, Any], root: Path) -> FlowDetails:
         child_attributes={
             "obj_type": "function" if kind in ("dag_decorator", "asset") else "dag",
             "obj_name": qualname,
+            "obj_parent_type": "class" if is_method else "module",
+            "obj_parent": qualname.rsplit(".", 1)[0] if is_method else module,
             "module": module,
             "import_path": f"{root.name}.{module}" if root.name else module,
             "dag_id": dag_id,

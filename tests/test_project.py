@@ -19,6 +19,7 @@ from acme_scan import (
     load_index,
     scan_project,
 )
+from acme_scan._version import SCHEMA_VERSION
 from acme_scan.settings import load_settings
 from tests.conftest import FIXTURES, WriteFiles, git
 
@@ -156,7 +157,7 @@ def test_index_file_is_written_atomically_and_only_when_changed(write_files: Wri
     assert (root / ".acme_scan" / ".gitignore").read_text().endswith("*\n")
     raw = first.index_path.read_bytes()
     data = orjson.loads(raw)
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert list(data) == sorted(data)
     assert [f["name"] for f in data["flows"]] == ["a"]
     second = scan_project(root)

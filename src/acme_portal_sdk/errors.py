@@ -197,3 +197,42 @@ class GitError(AcmePortalError):
 
 class LocalServerError(AcmePortalError):
     """A local Prefect server (for the demo and the tests) could not be started."""
+
+
+# --- Airflow -------------------------------------------------------------------------------
+
+
+class AirflowError(AcmePortalError):
+    """An Airflow API server could not be used, or refused a request.
+
+    `url` is the server's base URL; `status` the HTTP status when the server answered.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(message)
+
+
+class AirflowNotConfiguredError(AirflowError):
+    """No Airflow server is configured for an environment."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class AirflowUnavailableError(AirflowError):
+    """The Airflow server cannot be reached (refused, timed out, not HTTP)."""
+
+
+class AirflowAuthError(AirflowError):
+    """The Airflow server refused our credentials or token (401/403)."""
+
+
+class AirflowNotFoundError(AirflowError):
+    """The Airflow server has no such resource (404): a DAG, a Variable, a route."""
+
+
+class ReleaseError(AcmePortalError):
+    """An Airflow deploy or promotion cannot be done as asked; nothing was changed."""
+
+    exit_code: ClassVar[int] = 2

@@ -78,6 +78,48 @@ WRAPPED_FLOW = Code(
     "A decorator above the flow decorator may replace the flow object its entrypoint loads.",
 )
 
+INVALID_DAG_ID = Code(
+    "AS401",
+    "invalid-dag-id",
+    "error",
+    "A dag_id Airflow rejects (characters other than letters, digits, `_`, `.` and `-`, more "
+    "than 250 characters, or not a string): an import error, so the file registers no DAG.",
+)
+DYNAMIC_DAG_ID = Code(
+    "AS402",
+    "dynamic-dag-id",
+    "warning",
+    "The DAG's dag_id (or whether Airflow registers it) cannot be known without running code.",
+)
+DAG_NOT_REGISTERED = Code(
+    "AS403",
+    "dag-not-registered",
+    "warning",
+    "A DAG Airflow does not register: a bare `DAG(...)` statement, a `@dag` function never "
+    "called at import, `auto_register=False` without a global, or under "
+    '`if __name__ == "__main__":`.',
+)
+DAG_IN_FUNCTION = Code(
+    "AS404",
+    "dag-in-function",
+    "warning",
+    "A DAG made inside a function that the module does not call at import: whether Airflow "
+    "registers it depends on run time.",
+)
+DAG_IMPORT_ERROR = Code(
+    "AS405",
+    "dag-import-error",
+    "error",
+    "A DAG or asset construction that raises when the file is imported (a positional or "
+    "unknown argument, a missing `schedule`, ...): the file registers no DAG.",
+)
+DUPLICATE_DAG_IN_FILE = Code(
+    "AS406",
+    "duplicate-dag-in-file",
+    "warning",
+    "Two DAGs with one dag_id in one file: Airflow keeps only one, and which one is not reliable.",
+)
+
 ALL_CODES: tuple[Code, ...] = (
     INTERNAL,
     SYNTAX_ERROR,
@@ -92,4 +134,10 @@ ALL_CODES: tuple[Code, ...] = (
     UNKNOWN_FUNCTION,
     CONDITIONAL_FLOW,
     WRAPPED_FLOW,
+    INVALID_DAG_ID,
+    DYNAMIC_DAG_ID,
+    DAG_NOT_REGISTERED,
+    DAG_IN_FUNCTION,
+    DAG_IMPORT_ERROR,
+    DUPLICATE_DAG_IN_FILE,
 )

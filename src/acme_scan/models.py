@@ -18,7 +18,8 @@ Severity = Literal["error", "warning", "info"]
 ParameterKind = Literal[
     "positional_only", "positional_or_keyword", "var_positional", "keyword_only", "var_keyword"
 ]
-FlowForm = Literal["decorator", "call", "with_options"]
+FlowForm = Literal["decorator", "call", "with_options", "dag", "dag_decorator", "asset"]
+Framework = Literal["prefect", "airflow"]
 FileStatus = Literal["parsed", "skipped", "failed"]
 
 
@@ -68,7 +69,13 @@ class Diagnostic(_Model):
 
 
 class Flow(_Model):
-    """A Prefect flow found statically, with what Prefect would compute for it."""
+    """A Prefect flow or an Airflow DAG found statically, with what its orchestrator would
+    compute for it (`framework` says which)."""
+
+    framework: Framework = Field(
+        description="`prefect` (a flow) or `airflow` (a DAG). Consumers of one orchestrator "
+        "ignore the other's entries."
+    )
 
     id: str = Field(
         description="Stable identifier: the same flow (path and qualname) has the same id on "
@@ -76,22 +83,34 @@ class Flow(_Model):
     )
     name: str | None = Field(
         description="Prefect's flow name: the `name=` value, else the function name with `_` "
-        "replaced by `-`. Null when it cannot be known statically."
+        "replaced by `-`. For a DAG, its dag_id: `dag_id=` (or the positional id), else the "
+        "`@dag`/`@asset` function's name (`name=` for `@asset`). Null when it cannot be known "
+        "statically."
     )
-    function: str = Field(description="The name of the decorated function (`fn.__name__`).")
-    qualname: str = Field(
+    function: str | None = Field(
+        description="The name of the decorated function (`fn.__name__`); null for a DAG made "
+        "with `DAG(...)`."
+    )
+    qualname: str | None = Field(
         description="Qualified name of the object Prefect loads: `func`, `Class.method`, or the "
-        "module-level variable for call forms (`<locals>` parts for nested flows)."
+        "module-level variable for call forms (`<locals>` parts for nested flows). For a DAG: "
+        "the `@dag`/`@asset` function, or the module-level variable the DAG is bound to (the "
+        "`as` name of its `with`); null when none."
     )
     path: str = Field(description="POSIX path of the file, relative to the index root.")
     entrypoint: str | None = Field(
         description="Prefect entrypoint `path:qualname`, null when the flow is not deployable."
     )
     form: FlowForm = Field(
-        description="`decorator` (@flow), `call` (x = flow(fn)) or `with_options` "
-        "(y = x.with_options(...))."
+        description="Prefect: `decorator` (@flow), `call` (x = flow(fn)) or `with_options` "
+        "(y = x.with_options(...)). Airflow: `dag` (`DAG(...)`, in a `with` or assigned), "
+        "`dag_decorator` (a `@dag` function) or `asset` (`@asset` / `@asset.multi`)."
     )
-    line: int = Field(description="Line of the `def` (of the assignment for call forms), 1-based.")
+    line: int = Field(
+        description="Line of the `def` (of the assignment for call forms), 1-based. For a DAG: "
+        "the `def` line of a `@dag`/`@asset` function, else the line of the statement that "
+        "constructs the `DAG(...)`."
+    )
     column: int = Field(description="Column of the `def` or assignment, 1-based.")
     decorator_line: int | None = Field(
         description="Line of the flow decorator (of the flow call for call forms), 1-based."
@@ -101,11 +120,14 @@ class Flow(_Model):
     is_method: bool = Field(description="True when the function is defined in a class body.")
     description: str | None = Field(
         description="The `description=` value, else the docstring cleaned as `inspect.getdoc` "
-        "does, else null."
+        "does, else null. For a DAG: Airflow's description, the `description=` value only (a "
+        "docstring becomes `doc_md`, not the description), else null."
     )
     kwargs: dict[str, Value] = Field(
         description="Every keyword argument given to the flow decorator (merged with "
-        "`with_options` arguments for that form)."
+        "`with_options` arguments for that form). For a DAG, the arguments of `DAG(...)`, "
+        "`@dag(...)` or `@asset(...)` (`schedule`, `tags`, ...), with `dag_id` always present "
+        "(also when given positionally, or taken from the function's name)."
     )
     parameters: list[Parameter] = Field(description="The function's parameters, in order.")
     parameter_schema: dict[str, Any] | None = Field(
@@ -116,7 +138,8 @@ class Flow(_Model):
     deployable: bool = Field(
         description="True when Prefect can load the flow from its entrypoint: false when it is "
         'defined inside a function or under `if __name__ == "__main__":`, or when its name '
-        "is rebound later in the module."
+        "is rebound later in the module. For a DAG: true when Airflow's DagBag registers it "
+        "from this file (the diagnostics say why not)."
     )
 
 

@@ -334,7 +334,9 @@ class Indexer:
                 jobs.append(Job(rel, old["hash"] if old is not None else None, stat.st_size))
         stats.files = len(rels)
         done = len(rels) - len(jobs)
-        for outcome in run_jobs(self.root, jobs, self.settings.prefilter, self.workers):
+        for outcome in run_jobs(
+            self.root, jobs, self.settings.prefilter, self.workers, self.settings.frameworks
+        ):
             rel = outcome.rel
             done += 1
             file_stats[rel] = (outcome.size, outcome.mtime_ns)
@@ -421,7 +423,9 @@ class Indexer:
                     self._stats.pop(rel, None)
                 continue
             jobs.append(Job(rel, old["hash"] if old is not None else None, size))
-        for outcome in run_jobs(self.root, jobs, self.settings.prefilter, self.workers):
+        for outcome in run_jobs(
+            self.root, jobs, self.settings.prefilter, self.workers, self.settings.frameworks
+        ):
             rel = outcome.rel
             old = self.records.get(rel)
             self._stats[rel] = (outcome.size, outcome.mtime_ns)

@@ -17,6 +17,8 @@ from acme_scan.globs import check_patterns
 from acme_scan.text import shown
 
 DEFAULT_INDEX = ".acme_scan/index.json"
+#: The orchestrators acme-scan recognises (one recogniser each, `acme_scan.scanner.core`).
+FRAMEWORKS: tuple[str, ...] = ("airflow", "prefect")
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,9 @@ class Settings:
     - `include`: gitignore-style patterns; when non-empty, only matching files are scanned.
     - `exclude`: gitignore-style patterns excluded on top of the built-in defaults.
     - `respect_gitignore`: honour `.gitignore` files (git's own view inside a work tree).
-    - `prefilter`: skip parsing files that cannot reference Prefect (see
+    - `prefilter`: skip parsing files that cannot reference Prefect or Airflow (see
       `acme_scan.scanner.could_define_flows`); turning it off parses every file.
+    - `frameworks`: what is looked for: `prefect` flows, `airflow` DAGs (both by default).
     - `index`: where the index file lives, relative to the root (and inside it: see
       `acme_scan.confined`).
     """
@@ -36,6 +39,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
     prefilter: bool = True
+    frameworks: tuple[str, ...] = FRAMEWORKS
     index: str = DEFAULT_INDEX
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -54,6 +58,7 @@ _KEYS = {
     "exclude": "exclude",
     "respect-gitignore": "respect_gitignore",
     "prefilter": "prefilter",
+    "frameworks": "frameworks",
     "index": "index",
 }
 #: Keys `acme-scan check` owns (validated by `acme_scan.check.config`); kept in `extra`.
@@ -109,6 +114,17 @@ def settings_from_mapping(section: dict[str, Any], where: Path) -> Settings:
             if problem is not None:
                 raise ConfigError(where, f"{key!r}: {problem}")
             values[attribute] = tuple(value)
+        elif attribute == "frameworks":
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) and v in FRAMEWORKS for v in value)
+            ):
+                raise ConfigError(
+                    where,
+                    f"{key!r} must be a non-empty list of {', '.join(map(repr, FRAMEWORKS))}",
+                )
+            values[attribute] = tuple(sorted(set(value)))
         elif attribute in ("respect_gitignore", "prefilter"):
             if not isinstance(value, bool):
                 raise ConfigError(where, f"{key!r} must be true or false")

@@ -202,10 +202,11 @@ _OPTIONAL_INT = (int, type(None))
 _OPTIONAL_DICT = (dict, type(None))
 #: The type of every field of a flow in the index (what readers of the JSON rely on).
 _FLOW_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "framework": str,
     "id": str,
     "name": _OPTIONAL_STR,
-    "function": str,
-    "qualname": str,
+    "function": _OPTIONAL_STR,
+    "qualname": _OPTIONAL_STR,
     "path": str,
     "entrypoint": _OPTIONAL_STR,
     "form": str,

@@ -99,7 +99,9 @@ class _Refused(Exception):
     """A file that is not read, and why."""
 
 
-def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
+def load_and_scan(
+    root: Path, job: Job, prefilter: bool, frameworks: Sequence[str] | None = None
+) -> Outcome:
     full = os.path.join(root, job.rel)
     try:
         stat, data = _read(full)
@@ -113,7 +115,7 @@ def load_and_scan(root: Path, job: Job, prefilter: bool) -> Outcome:
     from acme_scan.scanner import scan_data  # the scanner is loaded only when needed
 
     try:
-        result = scan_data(data, job.rel, prefilter=prefilter)
+        result = scan_data(data, job.rel, prefilter=prefilter, frameworks=frameworks)
     except Exception as exc:  # a bug in the scanner must not cost the rest of the project
         logger.exception("internal error while scanning %s", job.rel)
         message = f"acme-scan failed on this file ({type(exc).__name__}: {exc}); please report it"
@@ -217,8 +219,10 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def _scan_chunk(root: Path, jobs: Sequence[Job], prefilter: bool) -> list[Outcome]:
-    return [load_and_scan(root, job, prefilter) for job in jobs]
+def _scan_chunk(
+    root: Path, jobs: Sequence[Job], prefilter: bool, frameworks: Sequence[str] | None
+) -> list[Outcome]:
+    return [load_and_scan(root, job, prefilter, frameworks) for job in jobs]
 
 
 def _chunks(jobs: Sequence[Job]) -> list[Sequence[Job]]:
@@ -235,19 +239,23 @@ def _chunks(jobs: Sequence[Job]) -> list[Sequence[Job]]:
 
 
 def run_jobs(
-    root: Path, jobs: Sequence[Job], prefilter: bool, workers: int | None = None
+    root: Path,
+    jobs: Sequence[Job],
+    prefilter: bool,
+    workers: int | None = None,
+    frameworks: Sequence[str] | None = None,
 ) -> Iterator[Outcome]:
     """Outcomes of `jobs`, in order; in a process pool when the bytes to scan pay for it."""
     count = default_workers() if workers is None else max(1, workers)
     total = sum(job.size for job in jobs)
     if count == 1 or total < POOL_MIN_BYTES or not _can_fork():
         for job in jobs:
-            yield load_and_scan(root, job, prefilter)
+            yield load_and_scan(root, job, prefilter, frameworks)
         return
     chunks = _chunks(jobs)
     if len(chunks) < 2:
         for job in jobs:
-            yield load_and_scan(root, job, prefilter)
+            yield load_and_scan(root, job, prefilter, frameworks)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -263,7 +271,7 @@ def run_jobs(
         initargs=(os.getpid(),),
     )
     with pool:
-        futures = [pool.submit(_scan_chunk, root, chunk, prefilter) for chunk in chunks]
+        futures = [pool.submit(_scan_chunk, root, chunk, prefilter, frameworks) for chunk in chunks]
         for chunk, future in zip(chunks, futures, strict=True):
             try:
                 outcomes = future.result()
@@ -271,12 +279,16 @@ def run_jobs(
                 # A worker died (a crash in the parser, the OOM killer): this chunk and the
                 # unfinished ones are scanned again, each file in a process of its own,
                 # so that only the file that kills its process is blamed.
-                outcomes = [_isolated(root, job, prefilter, context) for job in chunk]
+                outcomes = [_isolated(root, job, prefilter, frameworks, context) for job in chunk]
             yield from outcomes
 
 
 def _isolated(
-    root: Path, job: Job, prefilter: bool, context: multiprocessing.context.BaseContext
+    root: Path,
+    job: Job,
+    prefilter: bool,
+    frameworks: Sequence[str] | None,
+    context: multiprocessing.context.BaseContext,
 ) -> Outcome:
     """`load_and_scan` of one file in a process of its own (AS000 if that process dies)."""
     from concurrent.futures import ProcessPoolExecutor
@@ -286,7 +298,7 @@ def _isolated(
         1, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
     ) as pool:
         try:
-            return pool.submit(_scan_chunk, root, [job], prefilter).result()[0]
+            return pool.submit(_scan_chunk, root, [job], prefilter, frameworks).result()[0]
         except BrokenProcessPool:
             return _crashed(job, "it ended abruptly: a crash, or killed for its memory")
 

@@ -125,3 +125,25 @@ def test_a_name_defined_many_times_gives_bounded_findings(check: Check) -> None:
     for finding in findings:
         assert len(finding.related) <= 5
         assert "and 34 more" in finding.message
+
+
+AIRFLOW = "from airflow.sdk import DAG\n\n"
+
+
+def test_duplicate_dag_ids_across_files_and_not_across_frameworks(check: Check) -> None:
+    findings = check(
+        {
+            "dags/a.py": AIRFLOW + "with DAG('etl'):\n    pass\n",
+            "dags/b.py": AIRFLOW + "with DAG('etl'):\n    pass\n",
+            "flows/c.py": HEADER + "@flow\ndef etl(): ...\n",  # a Prefect flow of that name
+        }
+    )
+    assert where(findings) == [("AS204", "dags/a.py", 3, 1), ("AS204", "dags/b.py", 3, 1)]
+    assert "dag_id 'etl' is also registered by dags/b.py:3:1" in findings[0].message
+
+
+def test_airflow_diagnostics_are_check_findings(check: Check) -> None:
+    findings = check(
+        {"dags/a.py": AIRFLOW + "with DAG('bad id!'):\n    pass\nDAG('thrown_away')\n"}
+    )
+    assert codes(findings) == ["AS401", "AS403"]

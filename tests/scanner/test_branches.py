@@ -9,7 +9,7 @@ from acme_scan import scan_source
 
 def scan(code: str) -> tuple[list[tuple[str, str | None, bool]], list[tuple[int, str]]]:
     result = scan_source(textwrap.dedent(code).encode(), "m.py")
-    flows = [(flow.qualname, flow.name, flow.deployable) for flow in result.flows]
+    flows = [(flow.qualname or "", flow.name, flow.deployable) for flow in result.flows]
     return flows, [(d.line, d.code) for d in result.diagnostics]
 
 

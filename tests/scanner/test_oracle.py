@@ -227,7 +227,7 @@ def _flow_params() -> list[Any]:
                     path,
                     flow.qualname,
                     id=f"{stem}:{flow.qualname}",
-                    marks=_mark(stem, flow.qualname, "loads"),
+                    marks=_mark(stem, flow.qualname or "", "loads"),
                 )
             )
     return params
@@ -249,14 +249,14 @@ def _aspect_params() -> list[Any]:
                         flow.qualname,
                         aspect,
                         id=f"{stem}:{flow.qualname}:{aspect}",
-                        marks=_mark(stem, flow.qualname, aspect),
+                        marks=_mark(stem, flow.qualname or "", aspect),
                     )
                 )
     return params
 
 
 def _qualnames(scan: ModuleScan) -> list[str]:
-    return [flow.qualname for flow in scan.flows]
+    return [flow.qualname or "" for flow in scan.flows]
 
 
 def _scanned(path: str, qualname: str) -> Flow:

@@ -26,7 +26,7 @@ def scan(code: str, path: str = PATH, *, prefilter: bool = True) -> ModuleScan:
 
 
 def by_qualname(result: ModuleScan) -> dict[str, Flow]:
-    flows = {flow.qualname: flow for flow in result.flows}
+    flows = {flow.qualname or "": flow for flow in result.flows}
     assert len(flows) == len(result.flows), "duplicate qualnames"
     return flows
 
@@ -43,7 +43,7 @@ def codes(result: ModuleScan) -> list[str]:
 
 def summary(result: ModuleScan) -> dict[str, tuple[str | None, str]]:
     """{qualname: (name, form)} of every flow found."""
-    return {flow.qualname: (flow.name, flow.form) for flow in result.flows}
+    return {flow.qualname or "": (flow.name, flow.form) for flow in result.flows}
 
 
 # -- spellings that ARE Prefect's flow ---------------------------------------------------------

@@ -169,7 +169,12 @@ def deployable_flows(index: Index) -> dict[str, list[Flow]]:
     """The index's deployable flows by `FlowDetails.name` (a list when a name is reused)."""
     flows: dict[str, list[Flow]] = {}
     for flow in index.flows:
-        if flow.deployable and flow.name is not None and flow.entrypoint is not None:
+        if (
+            flow.framework == "prefect"
+            and flow.deployable
+            and flow.name is not None
+            and flow.entrypoint is not None
+        ):
             flows.setdefault(to_flow_name(flow.name), []).append(flow)
     return flows
 
@@ -193,7 +198,9 @@ def select_flows(index: Index, requested: Sequence[str]) -> list[Flow]:
     unknown = [name for name in wanted if name not in available]
     if unknown:
         not_deployable = {
-            to_flow_name(f.name): f for f in index.flows if f.name is not None and not f.deployable
+            to_flow_name(f.name): f
+            for f in index.flows
+            if f.framework == "prefect" and f.name is not None and not f.deployable
         }
         described = []
         for name in unknown:

@@ -26,7 +26,7 @@ import contextlib
 import logging
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,8 +197,8 @@ class PrefectFlowFinder(FlowFinder):
             cached = _read_listing(index_path, str(Path(self.root_dir).absolute().resolve()))
             if cached is not None:
                 return cached
-        data = scan.data
-        return self._build_listing(data, index_path)
+        root = scan.root if scan.root is not None else Path(self.root_dir).resolve()
+        return self._build_listing(scan.data, root, index_path)
 
     def _trusted_listing(self) -> list[dict[str, Any]] | None:
         """The listing of the live index kept by an `acme-scan watch`, or None (no watcher)."""
@@ -221,27 +221,25 @@ class PrefectFlowFinder(FlowFinder):
         try:
             before = os.lstat(index_path)
             data = load_raw(index_path, root)  # inside the root, no link followed
-            if not os.path.samestat(before, os.lstat(index_path)) or data["root"] != str(root):
+            if not os.path.samestat(before, os.lstat(index_path)):
                 return None
         except (OSError, AcmeScanError):
             return None
         logger.debug("listing the live index of the watcher of %s", index_path)
-        return self._build_listing(data, index_path, before)
+        return self._build_listing(data, root, index_path, before)
 
     def _build_listing(
         self,
         data: Mapping[str, Any],
+        root: Path,
         index_path: Path | None,
         index_stat: os.stat_result | None = None,
     ) -> list[dict[str, Any]]:
-        root = Path(data["root"])
         if index_path is not None and index_stat is None:
             with contextlib.suppress(OSError):
                 index_stat = os.lstat(index_path)
         listing = extension_json(
-            flow_details_from_data(flow, root)
-            for flow in data["flows"]
-            if flow["deployable"] and flow["name"] is not None
+            flow_details_from_data(flow, root) for flow in deployable_flows_data(data)
         )
         if self.write_index and index_path is not None and index_stat is not None:
             _write_listing(index_path, index_stat, str(root), listing)
@@ -259,11 +257,14 @@ class PrefectFlowFinder(FlowFinder):
         scan = self.scan()
         data = scan.data
         root = scan.root if scan.root is not None else Path(self.root_dir).resolve()
-        return [
-            flow_details_from_data(flow, root)
-            for flow in data["flows"]
-            if flow["deployable"] and flow["name"] is not None
-        ]
+        return [flow_details_from_data(flow, root) for flow in deployable_flows_data(data)]
+
+
+def deployable_flows_data(data: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The index's Prefect flows that can be deployed (loadable, with a static name)."""
+    for flow in data["flows"]:
+        if flow["deployable"] and flow["name"] is not None and flow["framework"] == "prefect":
+            yield flow
 
 
 #: Version of the listing file's format and content (bump when FlowDetails are built anew).

@@ -58,7 +58,7 @@ def committed_flows(root: Path, paths: Sequence[str]) -> list[Flow]:
     flows: list[Flow] = []
     for path, data in zip(wanted, _blobs(batch.stdout), strict=False):
         if data is not None:
-            flows.extend(scan_source(data, path).flows)
+            flows.extend(f for f in scan_source(data, path).flows if f.framework == "prefect")
     return flows
 
 

@@ -1,4 +1,8 @@
-"""Rules over the flows of the whole project: colliding names, and opt-in style rules."""
+"""Rules over the flows of the whole project: colliding names, and opt-in style rules.
+
+The Prefect rules (AS201-AS203, AS211, AS212) read Prefect flows only; AS204 reads the
+Airflow DAGs Airflow would register.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,47 @@ from acme_scan.check.finding import Finding, Location
 from acme_scan.check.rules import Rule
 from acme_scan.models import Flow
 
-_Definition = tuple[str, str, str]
+_Definition = tuple[str, str, str | None]
 
 
 def check_flows(flows: Sequence[Flow], enabled: frozenset[str]) -> list[Finding]:
     """Findings of the AS2xx rules that are `enabled`."""
     findings: list[Finding] = []
+    prefect = [flow for flow in flows if flow.framework == "prefect"]
     if rules.DUPLICATE_NAME.code in enabled or rules.CONFLATED_NAME.code in enabled:
-        findings += colliding_names(flows)
-    for flow in flows:
+        findings += colliding_names(prefect)
+    if rules.DUPLICATE_DAG_ID.code in enabled:
+        findings += duplicate_dag_ids(flow for flow in flows if flow.framework == "airflow")
+    for flow in prefect:
         findings += _per_flow(flow)
     return [finding for finding in findings if finding.code in enabled]
+
+
+def duplicate_dag_ids(dags: Iterable[Flow]) -> list[Finding]:
+    """AS204: a dag_id registered by DAGs of several files (each file registers it once)."""
+    by_id: dict[str, list[Flow]] = {}
+    for dag in dags:
+        if dag.name is not None and dag.deployable:
+            by_id.setdefault(dag.name, []).append(dag)
+    findings = []
+    for dag_id, found in sorted(by_id.items()):
+        if len({dag.path for dag in found}) < 2:
+            continue
+        ordered = sorted(found, key=lambda f: (f.path, f.line, f.column))
+        for dag in ordered:
+            others = [other for other in ordered if other.path != dag.path]
+            shown = others[:RELATED]
+            findings.append(
+                _collision(
+                    rules.DUPLICATE_DAG_ID,
+                    dag,
+                    shown,
+                    f"dag_id {dag_id!r} is also registered by {_where(shown, len(others))}: "
+                    "Airflow keeps only the first file's DAG and reports an import error for "
+                    "the others; give each DAG its own dag_id",
+                )
+            )
+    return findings
 
 
 #: How many other definitions a collision finding names (and relates to).
@@ -36,7 +70,7 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
     not duplicates. Each definition of a colliding name is reported, naming the others.
     """
     groups: dict[str, dict[_Definition, Flow]] = {}
-    by_function: dict[tuple[str, str, str], _Definition] = {}
+    by_function: dict[tuple[str, str, str | None], _Definition] = {}
     for flow in flows:
         if flow.name is None:
             continue
@@ -86,7 +120,9 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
     return findings
 
 
-def _definition(flow: Flow, by_function: dict[tuple[str, str, str], _Definition]) -> _Definition:
+def _definition(
+    flow: Flow, by_function: dict[tuple[str, str, str | None], _Definition]
+) -> _Definition:
     """What identifies the function a flow object wraps (see `colliding_names`).
 
     A decorated function is its own definition; a call form (`b = a`, `flow(fn)`,

@@ -68,6 +68,28 @@ _SCANNER_DOCS: dict[str, str] = {
     codes.WRAPPED_FLOW.code: "A decorator above `@flow` runs last, and the entrypoint loads "
     "whatever it returns: a wrapper function is not a flow, and a deployment of it fails at "
     "run time. Put `@flow` outermost (staticmethod/classmethod may stay above it).",
+    codes.INVALID_DAG_ID.code: "Airflow validates every dag_id (`^[\\w.-]+$`, Unicode letters "
+    "allowed, at most 250 characters) when the DAG is made: a bad one raises at import, "
+    "DagBag records an import error, and no DAG of the file is registered. Rename it.",
+    codes.DYNAMIC_DAG_ID.code: "The dag_id is computed at run time (a loop variable, a "
+    "function argument, `**kwargs`): which DAG Airflow registers cannot be known statically, "
+    "so the DAG is listed with a null name and cannot be deployed from the tree. Use a "
+    "literal or a module constant.",
+    codes.DAG_NOT_REGISTERED.code: "DagBag keeps only DAGs held by module globals and DAGs "
+    "whose `with` block exited (`auto_register=True`, the default). A bare `DAG(...)` "
+    "statement, a DAG kept only in a dict, a `@dag` function never called at import, or "
+    'code under `if __name__ == "__main__":` registers nothing.',
+    codes.DAG_IN_FUNCTION.code: "A DAG made inside a function is registered only if the "
+    "module calls that function when Airflow imports it; this module does not (or not at "
+    "module level), so whether the DAG exists depends on other code. Make it at module "
+    "level, or call the factory at module level.",
+    codes.DAG_IMPORT_ERROR.code: "This DAG or asset construction raises when Airflow imports "
+    "the file (a positional argument `DAG()` does not take, an unknown keyword, `@asset` "
+    "without `schedule=` or used bare, `@asset` on a method or nested function): DagBag "
+    "records an import error and registers no DAG of the file.",
+    codes.DUPLICATE_DAG_IN_FILE.code: "Two DAGs of one file share a dag_id: DagBag keeps one, "
+    "and when their tasks differ which one depends on the hash seed. No error is raised. "
+    "Rename one of them.",
 }
 
 _SCANNER_RULES = tuple(
@@ -117,6 +139,17 @@ EMPTY_NAME = Rule(
     "Prefect computes `name or fn.__name__.replace('_', '-')`, so an empty name silently "
     "falls back to the function's name (the flow is listed under that name). Remove "
     '`name=""` or give a real name.',
+)
+DUPLICATE_DAG_ID = Rule(
+    "AS204",
+    "duplicate-dag-id",
+    "error",
+    True,
+    "project",
+    "Two files register Airflow DAGs with the same dag_id.",
+    "Airflow's DagBag keeps the DAG of the file it loads first and records an import error "
+    "(`AirflowDagDuplicatedIdException`) for every other file, so their other DAGs are lost "
+    "too. Reported at every definition, naming the others. Give each DAG its own dag_id.",
 )
 MISSING_DESCRIPTION = Rule(
     "AS211",
@@ -236,6 +269,7 @@ RULES: tuple[Rule, ...] = (
     DUPLICATE_NAME,
     CONFLATED_NAME,
     EMPTY_NAME,
+    DUPLICATE_DAG_ID,
     MISSING_DESCRIPTION,
     MISSING_ANNOTATION,
     CONFIG_INVALID,

@@ -207,7 +207,9 @@ def _deploy_config_findings(
         history = _History(root, selected)
     return [
         finding
-        for finding in check_deploy_config(text, rel, index.flows, history)
+        for finding in check_deploy_config(
+            text, rel, [flow for flow in index.flows if flow.framework == "prefect"], history
+        )
         if finding.code in config.enabled
     ]
 

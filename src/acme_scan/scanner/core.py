@@ -10,11 +10,13 @@ nor LibCST on the fast path; `scan_source` validates it into a `ModuleScan`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from acme_scan import codes
 from acme_scan.scanner._parse import Parsed, compile_error, parse
 from acme_scan.scanner._source import DecodeFailure, decode_source
+from acme_scan.scanner.airflow import AirflowRecogniser
 from acme_scan.scanner.engine import Recogniser, Source, Walker, diagnostic
 from acme_scan.scanner.prefect import PrefectRecogniser
 
@@ -22,24 +24,54 @@ if TYPE_CHECKING:
     from acme_scan.models import ModuleScan
 
 #: One recogniser per framework; a file is walked once for each that may find something.
-RECOGNISERS: tuple[Recogniser, ...] = (PrefectRecogniser(),)
+RECOGNISERS: tuple[Recogniser, ...] = (PrefectRecogniser(), AirflowRecogniser())
 
 
-def could_define_flows(source: bytes) -> bool:
+def could_define_flows(source: bytes, frameworks: Sequence[str] | None = None) -> bool:
     """Whether some recogniser's prefilter lets `source` through (else it is not parsed)."""
-    return any(recogniser.could_define(source) for recogniser in RECOGNISERS)
+    return any(
+        recogniser.could_define(source)
+        for recogniser in RECOGNISERS
+        if frameworks is None or recogniser.name in frameworks
+    )
 
 
-def scan_source(source: bytes, path: str, *, prefilter: bool = True) -> ModuleScan:
-    """Scan one module's bytes; `path` is its POSIX path relative to the project root."""
+#: Every framework's name (`[tool.acme-scan] frameworks` selects among them).
+FRAMEWORKS: tuple[str, ...] = tuple(sorted(r.name for r in RECOGNISERS))
+
+
+def scan_source(
+    source: bytes,
+    path: str,
+    *,
+    prefilter: bool = True,
+    frameworks: Sequence[str] | None = None,
+) -> ModuleScan:
+    """Scan one module's bytes; `path` is its POSIX path relative to the project root.
+
+    `frameworks` names the recognisers to run (default: all of `FRAMEWORKS`).
+    """
     from acme_scan.models import ModuleScan
 
-    return ModuleScan.model_validate(scan_data(source, path, prefilter=prefilter))
+    return ModuleScan.model_validate(
+        scan_data(source, path, prefilter=prefilter, frameworks=frameworks)
+    )
 
 
-def scan_data(source: bytes, path: str, *, prefilter: bool = True) -> dict[str, Any]:
+def scan_data(
+    source: bytes,
+    path: str,
+    *,
+    prefilter: bool = True,
+    frameworks: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """`scan_source` as index JSON data: `{"path", "status", "flows", "diagnostics"}`."""
-    recognisers = [r for r in RECOGNISERS if not prefilter or r.could_define(source)]
+    recognisers = [
+        r
+        for r in RECOGNISERS
+        if (frameworks is None or r.name in frameworks)
+        and (not prefilter or r.could_define(source))
+    ]
     if not recognisers:
         return _result(path, "skipped")
     text = decode_source(source)
@@ -68,6 +100,8 @@ def _analyse(
     diagnostics: list[dict[str, Any]] = []
     for recogniser in recognisers:
         found, reported = Walker(parsed.tree, source, path, recogniser.fresh()).run()
+        for flow in found:
+            flow.setdefault("framework", recogniser.name)
         flows.extend(found)
         diagnostics.extend(reported)
     if not flows and not diagnostics:

@@ -24,6 +24,11 @@ Hooks (all optional; the defaults do nothing), called by `Walker` during its wal
 - `call(walker, node, scope) -> Symbol | None`: the value of a call expression (None: OTHER).
 - `assigned(walker, statement, value, target, symbol, scope)`: after `target = value` binds
   the single name `target` to `symbol` (call-form flows are recorded here).
+- `context(walker, statement, item, scope) -> Symbol | None`: what a `with` item's context
+  expression evaluates to (a DAG, say), before its body runs; the `as` name (a single name)
+  is bound to it. None: the expression is not the recogniser's (the name is bound to OTHER).
+- `expression_statement(walker, statement, scope)`: a statement that is only an expression
+  (`f()`, `DAG(...)`), whose value is thrown away; `walker.expression` evaluates it.
 - `module_done(walker, scope)`: the module body has run; `scope.state` holds its final
   bindings (what an entrypoint can load). Function bodies are walked after this.
 - `finish(walker) -> list[dict]`: after the walk (module, class bodies, then function
@@ -33,7 +38,9 @@ What the walker offers a recogniser: `expression(node, scope) -> Symbol`, `const
 (a name resolver for `_literals.literal_value`), `segment(node)` (source text as written),
 `report(code, where, message)` (a diagnostic at an anchor: a statement, a `Decorator`, or
 else the statement being walked), `start(anchor)` / `end_line(anchor)` (1-based line,
-1-based character column), `main_guard` (inside `if __name__ == "__main__":`), and each
+1-based character column), `main_guard` (inside `if __name__ == "__main__":`), `loops`
+(how many `for`/`while` bodies enclose the statement in its scope), `anchor` (the simple
+statement or `with` being walked), and each
 `Scope`'s `kind`, `qualname_prefix`, `in_function`, `unloadable`, `state` and `lookup`.
 
 The walk is iterative where users control the depth without limit (`elif` chains,
@@ -171,6 +178,14 @@ class Recogniser:
     ) -> None:
         return None
 
+    def context(
+        self, walker: Walker, statement: ast.With | ast.AsyncWith, item: ast.withitem, scope: Scope
+    ) -> Symbol | None:
+        return None
+
+    def expression_statement(self, walker: Walker, statement: ast.Expr, scope: Scope) -> None:
+        return None
+
     def module_done(self, walker: Walker, scope: Scope) -> None:
         """The module body ran (function bodies not yet): `scope.state` is its final state."""
         return None
@@ -195,6 +210,7 @@ class Walker:
     path: str
     recogniser: Recogniser
     main_guard: int = 0
+    loops: int = 0
     anchor: Anchor | None = None
     pending: list[_Pending] = field(default_factory=list)
     deferred: list[tuple[Sequence[ast.stmt], Scope]] = field(default_factory=list)
@@ -298,14 +314,17 @@ class Walker:
         elif isinstance(node, ast.For | ast.AsyncFor):
             for name in target_names(node.target):
                 scope.bind(name, OTHER)
-            self.branches(scope, [node.body], node.orelse or None)
+            self.loop(node, scope)
         elif isinstance(node, ast.While):
-            self.branches(scope, [node.body], node.orelse or None)
+            self.loop(node, scope)
         elif isinstance(node, ast.With | ast.AsyncWith):
             for item in node.items:
+                self.anchor = node
+                symbol = self.recogniser.context(self, node, item, scope)
                 if item.optional_vars is not None:
+                    single = isinstance(item.optional_vars, ast.Name) and symbol is not None
                     for name in target_names(item.optional_vars):
-                        scope.bind(name, OTHER)
+                        scope.bind(name, symbol if single and symbol is not None else OTHER)
             self.block(node.body, scope)
         elif isinstance(node, ast.Match):
             for case in node.cases:
@@ -313,6 +332,14 @@ class Walker:
             self.branches(scope, [case.body for case in node.cases], None)
         else:
             self.small(node, scope)
+
+    def loop(self, node: ast.For | ast.AsyncFor | ast.While, scope: Scope) -> None:
+        """A loop: its body (counted in `loops`) and its `else`, as branches."""
+        self.loops += 1
+        try:
+            self.branches(scope, [node.body], node.orelse or None)
+        finally:
+            self.loops -= 1
 
     def named_expressions(self, node: ast.AST, scope: Scope) -> None:
         """Bind the targets of `:=` in a statement's own expressions (not in nested blocks
@@ -423,14 +450,16 @@ class Walker:
             for target in node.targets:
                 for name in target_names(target):
                     scope.unbind(name)
+        elif isinstance(node, ast.Expr):
+            self.recogniser.expression_statement(self, node, scope)
         elif isinstance(node, ast.Global) and scope.kind == "function":
             scope.declared_globals.update(node.names)
 
     def import_from(self, node: ast.ImportFrom, scope: Scope) -> None:
         module = None if node.level or node.module is None else node.module
         if len(node.names) == 1 and node.names[0].name == "*":
-            for name, symbol in self.recogniser.star_import(module).items():
-                scope.bind(name, symbol)
+            for name, star in self.recogniser.star_import(module).items():
+                scope.bind(name, star)
             return
         for alias in node.names:
             imported: Symbol = Qual(f"{module}.{alias.name}") if module else OTHER

@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,10 +159,12 @@ def test_a_dying_worker_blames_only_its_file(
     (root / "m3" / "killer.py").write_text(FLOW.format(name="killer"))
     real = workers.load_and_scan
 
-    def load_and_scan(root: Path, job: workers.Job, prefilter: bool) -> workers.Outcome:
+    def load_and_scan(
+        root: Path, job: workers.Job, prefilter: bool, frameworks: Sequence[str] | None = None
+    ) -> workers.Outcome:
         if job.rel.endswith("killer.py"):
             os.kill(os.getpid(), signal.SIGKILL)
-        return real(root, job, prefilter)
+        return real(root, job, prefilter, frameworks)
 
     monkeypatch.setattr(workers, "load_and_scan", load_and_scan)
     monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
@@ -200,7 +203,7 @@ import sys, time
 from pathlib import Path
 from acme_scan import project, workers
 
-def stuck(root, job, prefilter):
+def stuck(root, job, prefilter, frameworks=None):
     time.sleep(600)
 
 workers.load_and_scan = stuck

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -85,12 +86,21 @@ def linear_regex(source: str) -> str:
             while j < len(tokens) and _fixed(tokens[j]):
                 j += 1
             if j > i + 1 and j < len(tokens) and tokens[j] == _STAR:
-                out.append("(?>[^/]*?" + "".join(tokens[i + 1 : j]) + ")")
+                out.append(_atomic("[^/]*?" + "".join(tokens[i + 1 : j]), len(out)))
                 i = j
                 continue
         out.append(token)
         i += 1
     return "".join(out)
+
+
+def _atomic(body: str, number: int) -> str:
+    """`(?>body)`: an atomic group (Python 3.11+), or its classic equivalent before 3.11, a
+    lookahead capturing the match and a backreference consuming it (never re-entered)."""
+    if sys.version_info < (3, 11):
+        name = f"acme_atomic_{number}"
+        return f"(?=(?P<{name}>{body}))(?P={name})"
+    return f"(?>{body})"
 
 
 def _tokens(source: str) -> list[str]:

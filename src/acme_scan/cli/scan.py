@@ -92,13 +92,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
+def _where(flow: dict[str, Any]) -> str:
+    """The entrypoint (Prefect), the file Airflow loads (a DAG), else where it is defined."""
+    if flow["entrypoint"]:
+        return str(flow["entrypoint"])
+    where = f"{flow['path']}:{flow['qualname']}" if flow["qualname"] else str(flow["path"])
+    return where if flow["deployable"] else f"{where} (not deployable)"
+
+
 def print_table(flows: list[dict[str, Any]], out: TextIO) -> None:
     rows = [("NAME", "ENTRYPOINT", "LINE", "ASYNC")]
     for flow in flows:
         rows.append(
             (
                 flow["name"] if flow["name"] is not None else "<dynamic>",
-                flow["entrypoint"] or f"{flow['path']}:{flow['qualname']} (not deployable)",
+                _where(flow),
                 str(flow["line"]),
                 "async" if flow["is_async"] else "",
             )

@@ -158,17 +158,21 @@ def test_a_dying_worker_blames_only_its_file(
         (root / f"m{number // 10}" / f"f{number}.py").write_text(FLOW.format(name=f"f{number}"))
     (root / "m3" / "killer.py").write_text(FLOW.format(name="killer"))
     real = workers.load_and_scan
+    test_process = os.getpid()
 
     def load_and_scan(
         root: Path, job: workers.Job, prefilter: bool, frameworks: Sequence[str] | None = None
     ) -> workers.Outcome:
-        if job.rel.endswith("killer.py"):
+        if job.rel.endswith("killer.py") and os.getpid() != test_process:  # never pytest
             os.kill(os.getpid(), signal.SIGKILL)
         return real(root, job, prefilter, frameworks)
 
     monkeypatch.setattr(workers, "load_and_scan", load_and_scan)
     monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
     monkeypatch.setattr(workers, "CHUNK_FILES", 8)
+    # Forking is refused while other threads run; an earlier test's idle thread must not
+    # turn this into an in-process scan.
+    monkeypatch.setattr(workers, "_can_fork", lambda: True)
     started = time.monotonic()
     result = scan_project(root, workers=2)
     assert time.monotonic() - started < 60

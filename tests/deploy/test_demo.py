@@ -108,11 +108,22 @@ def test_ctrl_c_stops_the_server() -> None:
     assert "interrupted" in err
     # The server was waited for; what it started got SIGKILL, which a loaded machine may
     # take a moment to deliver: poll, with a deadline.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while processes_with(home) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert processes_with(home) == []
+    assert [_describe(pid) for pid in processes_with(home)] == []
     assert not Path(home).exists()
+
+
+def _describe(pid: int) -> str:
+    """A left-over process, for the failure message: its pid, state and command line."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return f"{pid} (gone)"
+    state = next((line for line in status.splitlines() if line.startswith("State:")), "")
+    return f"{pid} {state} {cmdline}"
 
 
 def test_demo_on_another_project_keeps_the_server(tmp_path: Path) -> None:

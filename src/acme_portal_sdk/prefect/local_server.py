@@ -187,6 +187,7 @@ class LocalPrefectServer:
         if process is not None:
             logger.info("stopping the Prefect server (pid %d)", process.pid)
             _terminate(process)
+            _kill_stragglers(f"PREFECT_HOME={self.home}")
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -242,6 +243,27 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
         process.wait()
     # Whatever the server started and left behind goes too.
     _signal_group(group, signal.SIGKILL)
+
+
+def _kill_stragglers(marker: str) -> None:
+    """SIGKILL what still runs with `marker` in its environment (Linux: `/proc`).
+
+    The server's own process group is already gone; this catches a child that left the
+    group (a new session of its own) while the server was starting or stopping.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    needle = marker.encode() + b"\0"
+    me = os.getpid()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes() + b"\0":
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ValueError):  # gone, or not ours
+            continue
 
 
 def _signal_group(group: int, sig: int) -> None:

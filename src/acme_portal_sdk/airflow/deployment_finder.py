@@ -35,7 +35,7 @@ from acme_portal_sdk.airflow.client import DEFAULT_TIMEOUT, AirflowClient
 from acme_portal_sdk.airflow.environments import (
     AirflowEnvironment,
     EnvironmentsLike,
-    credentials,
+    environment_at,
     resolve_environment,
 )
 from acme_portal_sdk.airflow.release import RELEASE_VARIABLE, Release
@@ -111,17 +111,15 @@ class AirflowDeploymentFinder(DeploymentFinder):
         url = self.airflow_url or os.environ.get("AIRFLOW_URL")
         if not url:
             return [resolve_environment(self.env, timeout=self.timeout)]
-        found = credentials(self.env)
-        return [
-            AirflowEnvironment(
-                name=self.env,
-                url=url,
-                token=self.token or found["token"],
-                username=self.username or found["username"],
-                password=self.password or found["password"],
-                timeout=self.timeout,
-            )
-        ]
+        environment = environment_at(
+            self.env,
+            url,
+            token=self.token,
+            username=self.username,
+            password=self.password,
+            timeout=self.timeout,
+        )
+        return [environment]
 
     def list_deployments(self) -> list[DeploymentDetails]:
         found: list[DeploymentDetails] = []

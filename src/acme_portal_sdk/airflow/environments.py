@@ -86,13 +86,26 @@ def from_process_environment(name: str, *, timeout: float = DEFAULT_TIMEOUT) -> 
             "pass `environments={...}`"
         )
 
+    return environment_at(name, url, timeout=timeout)
+
+
+def environment_at(
+    name: str,
+    url: str,
+    *,
+    token: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> AirflowEnvironment:
+    """Environment `name` at `url`; credentials not given come from `credentials(name)`."""
     found = credentials(name)
     return AirflowEnvironment(
         name=name,
         url=url,
-        token=found["token"],
-        username=found["username"],
-        password=found["password"],
+        token=token or found["token"],
+        username=username or found["username"],
+        password=password or found["password"],
         timeout=timeout,
     )
 
@@ -125,15 +138,7 @@ def resolve_environment(
     if isinstance(value, AirflowEnvironment):
         return value
     if isinstance(value, str):
-        found = credentials(name)
-        return AirflowEnvironment(
-            name=name,
-            url=value,
-            token=found["token"],
-            username=found["username"],
-            password=found["password"],
-            timeout=timeout,
-        )
+        return environment_at(name, value, timeout=timeout)
     known = {f.name for f in fields(AirflowEnvironment)}
     unknown = sorted(set(value) - known)
     if unknown:

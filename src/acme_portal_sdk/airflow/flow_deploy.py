@@ -23,7 +23,7 @@ from acme_portal_sdk.airflow.client import DEFAULT_TIMEOUT
 from acme_portal_sdk.airflow.environments import (
     AirflowEnvironment,
     EnvironmentsLike,
-    credentials,
+    environment_at,
     resolve_environment,
 )
 from acme_portal_sdk.airflow.release import ReleasePlan, apply, plan_release, resolve_commit
@@ -157,15 +157,15 @@ class AirflowFlowDeployer(FlowDeployer):
         url = self.airflow_url or os.environ.get("AIRFLOW_URL")
         if not url:
             return resolve_environment(self.env, timeout=self.timeout)
-        found = credentials(self.env)
-        return AirflowEnvironment(
-            name=self.env,
-            url=url,
-            token=self.token or found["token"],
-            username=self.username or found["username"],
-            password=self.password or found["password"],
+        environment = environment_at(
+            self.env,
+            url,
+            token=self.token,
+            username=self.username,
+            password=self.password,
             timeout=self.timeout,
         )
+        return environment
 
     def deploy(self, flow_deploy_info: DeployInfo) -> None:
         """Deploy the DAG `flow_deploy_info` names; raises on any failure."""

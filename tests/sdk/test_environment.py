@@ -191,3 +191,26 @@ def test_an_api_url_from_env_never_gets_the_profiles_key(tmp_path: Path, allowed
         assert result.stdout.startswith("CredentialSourceError PREFECT_API_URL comes from ")
         assert "but PREFECT_API_KEY from your profile" in result.stdout
         assert sent == b""
+
+
+def test_an_airflow_url_from_env_never_gets_the_users_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from acme_portal_sdk import _environment
+    from acme_portal_sdk.airflow.environments import from_process_environment
+    from acme_portal_sdk.errors import CredentialSourceError
+
+    monkeypatch.setattr(_environment, "_from_env_file", {})
+    for name in ("AIRFLOW_DEV_URL", "AIRFLOW_DEV_TOKEN", "AIRFLOW_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(_environment.ALLOW_MIXED_SOURCES, raising=False)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / ".env").write_text("AIRFLOW_DEV_URL=http://127.0.0.1:9\n")
+    monkeypatch.setenv("AIRFLOW_TOKEN", "users-own-token")
+    monkeypatch.chdir(tmp_path)
+    assert load_env_file(tmp_path) == tmp_path / ".env"
+    monkeypatch.setenv("AIRFLOW_DEV_URL", os.environ["AIRFLOW_DEV_URL"])  # restored after
+    with pytest.raises(CredentialSourceError, match=r"AIRFLOW_DEV_URL comes from .* AIRFLOW_TOKEN"):
+        from_process_environment("dev")
+    monkeypatch.setenv(_environment.ALLOW_MIXED_SOURCES, "1")
+    assert from_process_environment("dev").token == "users-own-token"

@@ -118,6 +118,7 @@ class AirflowDeploymentFinder(DeploymentFinder):
             username=self.username,
             password=self.password,
             timeout=self.timeout,
+            url_variable=None if self.airflow_url else "AIRFLOW_URL",
         )
         return [environment]
 

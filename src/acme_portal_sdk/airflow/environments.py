@@ -86,7 +86,7 @@ def from_process_environment(name: str, *, timeout: float = DEFAULT_TIMEOUT) -> 
             "pass `environments={...}`"
         )
 
-    return environment_at(name, url, timeout=timeout)
+    return environment_at(name, url, timeout=timeout, url_variable=_variable("URL", name))
 
 
 def environment_at(
@@ -97,9 +97,27 @@ def environment_at(
     username: str | None = None,
     password: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    url_variable: str | None = None,
 ) -> AirflowEnvironment:
-    """Environment `name` at `url`; credentials not given come from `credentials(name)`."""
+    """Environment `name` at `url`; credentials not given come from `credentials(name)`.
+
+    `url_variable` names the environment variable `url` was read from: a credential read
+    from the environment must then come from the same source (a project's `.env` naming
+    only the URL must not receive the user's own token: `check_credential_sources`).
+    """
     found = credentials(name)
+    if url_variable is not None:
+        from acme_portal_sdk._environment import check_credential_sources
+
+        given = {"TOKEN": token, "USERNAME": username, "PASSWORD": password}
+        check_credential_sources(
+            url_variable,
+            [
+                _credential_variable(key, name)
+                for key, value in given.items()
+                if not value and found[key.lower()]
+            ],
+        )
     return AirflowEnvironment(
         name=name,
         url=url,
@@ -108,6 +126,12 @@ def environment_at(
         password=password or found["password"],
         timeout=timeout,
     )
+
+
+def _credential_variable(key: str, name: str) -> str:
+    """The variable `credentials(name)` read `key` from."""
+    specific = _variable(key, name)
+    return specific if os.environ.get(specific) else f"AIRFLOW_{key}"
 
 
 def credentials(name: str) -> dict[str, str | None]:

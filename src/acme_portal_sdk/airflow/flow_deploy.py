@@ -164,6 +164,7 @@ class AirflowFlowDeployer(FlowDeployer):
             username=self.username,
             password=self.password,
             timeout=self.timeout,
+            url_variable=None if self.airflow_url else "AIRFLOW_URL",
         )
         return environment
 

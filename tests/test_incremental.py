@@ -260,3 +260,69 @@ def test_output_to_a_device_or_through_a_link(tmp_path: Path) -> None:
     scan_project(tmp_path, index_path=link)
     assert link.is_symlink()
     assert b'"flows"' in target.read_bytes()
+
+
+def _no_index_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    import acme_scan.project as project_module
+
+    def no_index(path: Path, root: Path | None = None) -> object:
+        raise AssertionError(f"the whole index was loaded: {path}")
+
+    monkeypatch.setattr(project_module, "load_raw_digest", no_index)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_changed_files_are_spliced_into_the_index_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Edits, new, deleted, renamed and touched files: the next scan replaces only their
+    records in the index bytes (the index is never parsed), and the bytes, the summary and
+    the state file are what a cold scan gives."""
+    rng = random.Random(seed)
+    generate(tmp_path, 40)
+    scan_project(tmp_path)
+    index = tmp_path / ".acme_scan" / "index.json"
+    state = tmp_path / ".acme_scan" / "index.json.state"
+    for step in range(6):
+        touched = mutate(tmp_path, rng, step)
+        with monkeypatch.context() as patch:
+            _no_index_load(patch)
+            spliced = scan_project(tmp_path)
+            spliced_summary = spliced.summary
+        spliced_bytes, spliced_state = index.read_bytes(), orjson.loads(state.read_bytes())
+        assert spliced.stats.files - spliced.stats.reused <= len(touched) * 20
+        cold = scan_project(tmp_path, reuse=False)
+        assert spliced_bytes == index.read_bytes() == cold.to_bytes()
+        assert spliced_summary == cold.summary
+        cold_state = orjson.loads(state.read_bytes())
+        for key in ("files", "index"):
+            spliced_state.pop(key), cold_state.pop(key)  # mtimes differ: the files were re-read
+        assert spliced_state == cold_state
+        assert spliced.data == cold.data  # loaded on demand, once the patch is gone
+
+
+@pytest.mark.parametrize("damage", ["lengths", "starts", "no-layout", "old-entries"])
+def test_a_state_whose_layout_does_not_fit_is_a_full_scan(tmp_path: Path, damage: str) -> None:
+    generate(tmp_path, 20)
+    scan_project(tmp_path)
+    state_path = tmp_path / ".acme_scan" / "index.json.state"
+    state = orjson.loads(state_path.read_bytes())
+    files = state["files"]
+    if damage == "lengths":
+        for entry in files.values():
+            entry[5] += 1
+    elif damage == "starts":
+        state["layout"]["files"] += 3
+    elif damage == "no-layout":
+        del state["layout"]
+    else:  # a state file written by 2.0's first releases: [size, mtime, status]
+        state["files"] = {rel: entry[:3] for rel, entry in files.items()}
+        del state["layout"]
+    state_path.write_bytes(orjson.dumps(state))
+    victim = sorted((tmp_path / "proj").rglob("*.py"))[3]
+    victim.write_text("from prefect import flow\n\n@flow(name='changed')\ndef changed(): ...\n")
+    incremental = scan_project(tmp_path)
+    cold = scan_project(tmp_path, reuse=False, write=False)
+    assert (tmp_path / ".acme_scan" / "index.json").read_bytes() == cold.to_bytes()
+    assert incremental.summary == cold.summary
+    assert "layout" in orjson.loads(state_path.read_bytes())  # the next scan can splice

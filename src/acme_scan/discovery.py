@@ -85,14 +85,21 @@ def _basic_filter(
     include = _pattern_spec(settings.include)
     exclude = _pattern_spec(settings.exclude)
     venvs: dict[str, bool] = {}
+    #: Whether files in a folder are dropped by its path (excluded names, a venv), by folder.
+    dropped: dict[str, bool] = {}
     result: list[str] = []
     for rel in rels:
         if not rel.endswith(".py"):
             continue
-        parts = rel.split("/")
-        if any(_excluded_dir_name(part, i == 0) for i, part in enumerate(parts[:-1])):
-            continue
-        if len(parts) > 1 and _inside_venv(root, parts[:-1], venvs):
+        folder = rel.rpartition("/")[0]
+        drop = dropped.get(folder)
+        if drop is None:
+            parts = folder.split("/") if folder else []
+            drop = any(_excluded_dir_name(part, i == 0) for i, part in enumerate(parts)) or (
+                bool(parts) and _inside_venv(root, parts, venvs)
+            )
+            dropped[folder] = drop
+        if drop:
             continue
         if exclude is not None and exclude.match_file(rel):
             continue

@@ -7,6 +7,11 @@ With an existing index, files whose size and mtime are unchanged are reused with
 read, and files whose bytes hash the same are reused without being parsed. The warm path
 works on the index's JSON data directly: it neither validates the models nor imports the
 parser unless a file must be parsed, and when nothing changed it writes nothing.
+
+When some files changed, the index is not even parsed: the state file says where each
+path's records lie in the index bytes (`store.assemble`), so the changed files' records are
+put in place of theirs and every other path's bytes are copied (`store.splice`). The result
+is byte for byte what a cold scan writes (tests/test_incremental.py).
 """
 
 from __future__ import annotations
@@ -27,8 +32,22 @@ from acme_scan.confined import OutsideRootError
 from acme_scan.discovery import discover, filter_candidates, is_excluded_dir
 from acme_scan.errors import IndexFileError, RootError
 from acme_scan.settings import Settings, load_settings
-from acme_scan.store import digest, dump_raw, dump_state, load_raw_digest, load_state, write_raw
-from acme_scan.workers import Job, bad_name, index_key, run_jobs, unlistable, unreadable
+from acme_scan.store import (
+    Segments,
+    assemble,
+    digest,
+    dump_raw,
+    dump_state,
+    load_raw_digest,
+    load_state,
+    old_records,
+    path_segments,
+    read_index_bytes,
+    section_parts,
+    splice,
+    write_raw,
+)
+from acme_scan.workers import Job, Outcome, bad_name, index_key, run_jobs, unlistable, unreadable
 
 if TYPE_CHECKING:
     from acme_scan.models import Index
@@ -195,6 +214,10 @@ class Indexer:
         self._lazy_digest: object = None
         #: The digest of `dump_raw(self._data)` when known (what the state file vouches for).
         self._digest: str | None = None
+        #: Where the index bytes last written put each path's records (`store.assemble`):
+        #: the sections' starts, and each path's segment lengths. Kept in the state file, so
+        #: the next scan can replace one file's records without loading the index.
+        self._layout: tuple[dict[str, int], dict[str, list[int]]] | None = None
 
     def with_settings(self, settings: Settings) -> Indexer:
         """A new, empty Indexer of the same root, index file (and its confinement), workers."""
@@ -265,11 +288,11 @@ class Indexer:
         stats = ScanStats()
         problems: list[tuple[str, str]] = []
         discovered = discover(self.root, self.settings, problems)  # once: both paths use it
-        if reuse and self._data is None and not self._lazy:
-            unchanged = self._unchanged(discovered, stats, write)
-            if unchanged is not None:
-                unchanged.stats.seconds = time.perf_counter() - started
-                return unchanged
+        if reuse and self._data is None and not self._lazy and not problems:
+            from_state = self._from_state(discovered, stats, write, progress)
+            if from_state is not None:
+                from_state.stats.seconds = time.perf_counter() - started
+                return from_state
             stats = ScanStats()
         previous: Json | None
         old_stats: dict[str, tuple[int, int]] = {}
@@ -292,6 +315,7 @@ class Indexer:
         file_stats: dict[str, tuple[int, int]] = {}
         file_flows: dict[str, list[Json]] = {}
         jobs: list[Job] = []
+        fresh: dict[str, Outcome] = {}
         changed = False
         for folder, why in problems:
             key = index_key(folder or ".") + "/"
@@ -348,6 +372,7 @@ class Indexer:
                 changed = changed or outcome.record != old_files.get(rel)
                 records[rel] = outcome.record
                 file_flows[rel] = list(outcome.flows)
+                fresh[rel] = outcome
             if progress is not None:
                 progress(done, len(rels))
         for record in records.values():
@@ -360,9 +385,11 @@ class Indexer:
         written = False
         self._digest = previous_digest if data is previous else None
         if write and (data is not previous or stats.index_problem is not None):
-            raw = dump_raw(data)
+            raw = self._dump(data, records, file_flows, fresh)
             self._digest = digest(raw)
             written = write_raw(raw, self.index_path, self.confined_to)
+        elif write:
+            self._dump(data, records, file_flows, fresh)  # the state file needs the layout
         self._records, self._file_flows, self._data = records, file_flows, data
         self._stats = file_stats
         if write:
@@ -398,6 +425,7 @@ class Indexer:
         included = filter_candidates(self.root, candidates, self.settings)
         result = Update()
         jobs: list[Job] = []
+        fresh: dict[str, Outcome] = {}
         for rel in sorted(candidates):
             if index_key(rel) != rel:
                 key = index_key(rel)
@@ -439,18 +467,49 @@ class Indexer:
             result.changed.extend(i for i in after if i in before and after[i] != before[i])
             self.records[rel] = outcome.record
             self.file_flows[rel] = list(outcome.flows)
+            fresh[rel] = outcome
         rels = sorted(self.records)
         data = build_index(self.settings, self.records, self.file_flows, rels)
         if data != self.data:
             self._data = data
             self._digest = None
+            self._layout = None
             if write:
-                raw = dump_raw(data)
+                raw = self._dump(data, self.records, self.file_flows, fresh)
                 self._digest = digest(raw)
                 result.written = write_raw(raw, self.index_path, self.confined_to)
         if write and jobs:
+            if self._layout is None:
+                self._dump(data, self.records, self.file_flows, fresh)
             self.write_state()  # the files' new mtimes, even when the index is unchanged
         return result
+
+    def _dump(
+        self,
+        data: Json,
+        records: dict[str, Json],
+        file_flows: dict[str, list[Json]],
+        fresh: dict[str, Outcome],
+    ) -> bytes:
+        """The index bytes of `data` (exactly `dump_raw(data)`), assembled path by path from
+        the segments the workers made (`fresh`) or made here, and their layout remembered
+        for the state file."""
+        segments: list[Segments] = []
+        lengths: dict[str, list[int]] = {}
+        for rel in data["files"]:
+            outcome = fresh.get(rel)
+            made = (
+                outcome.segments if outcome is not None and outcome.record is records[rel] else None
+            )
+            segment = made or path_segments(rel, records[rel], file_flows.get(rel, []))
+            if segment is None:  # a record whose findings name other paths: no layout
+                self._layout = None
+                return dump_raw(data)
+            segments.append(segment)
+            lengths[rel] = segment.lengths()
+        raw, starts = assemble(_top(self.settings), section_parts(segments))
+        self._layout = starts, lengths
+        return raw
 
     def write_state(self) -> None:
         """Record what a later scan needs to trust the index just written: which bytes it
@@ -458,31 +517,44 @@ class Indexer:
         an unchanged project is told from stats alone)."""
         data = self._data
         assert data is not None
+        entries: dict[str, list[Any]] = {}
+        lengths = self._layout[1] if self._layout is not None else {}
+        for rel, record in data["files"].items():
+            if rel in self._stats:
+                entry = [*self._stats[rel], record["status"]]
+                if rel in lengths:
+                    entry += [len(record["flows"]), len(record["diagnostics"]), *lengths[rel]]
+                entries[rel] = entry
+        index_digest = self._digest or digest(dump_raw(data))
+        self._write_state(entries, summarize(data), len(data["files"]), index_digest)
+
+    def _write_state(
+        self, entries: dict[str, list[Any]], summary: Summary, records: int, index_digest: str
+    ) -> None:
+        """The state file: `entries` by path are [size, mtime_ns, status] and, when the
+        layout is known, [flows, diagnostics, and the three segment lengths] too."""
         try:
             index = os.stat(self.index_path)
         except OSError:
             return
         if not S_ISREG(index.st_mode):
             return  # `-o /dev/null`: nothing a later scan could reuse
-        summary = summarize(data)
-        state = {
+        state: Json = {
             "schema_version": SCHEMA_VERSION,
             "scanner_version": __version__,
             "settings_hash": self.settings.digest(),
             "root": self.root.as_posix(),
             "index": [index.st_size, index.st_mtime_ns],
-            "index_digest": self._digest or digest(dump_raw(data)),
-            "files": {
-                rel: [*self._stats[rel], record["status"]]
-                for rel, record in data["files"].items()
-                if rel in self._stats
-            },
+            "index_digest": index_digest,
+            "files": entries,
             "summary": {
                 "flows": summary.flows,
                 "files_with_flows": summary.files_with_flows,
                 "diagnostics": summary.diagnostics,
             },
         }
+        if self._layout is not None and len(entries) == records:
+            state["layout"] = self._layout[0]
         try:
             write_raw(dump_state(state), self.state_path, self._state_confined_to)
         except (IndexFileError, OutsideRootError) as exc:
@@ -529,12 +601,13 @@ class Indexer:
         file_stats = _file_stats(state["files"])
         return data, index_stat.st_mtime_ns, file_stats
 
-    def _unchanged(
-        self, discovered: list[str], stats: ScanStats, write: bool
+    def _from_state(
+        self, discovered: list[str], stats: ScanStats, write: bool, progress: Progress | None
     ) -> ProjectScan | None:
-        """The scan of a project in which nothing changed since the index was written, decided
-        from the state file and file stats alone (the index is read only if asked for); None
-        when anything may have changed (the full path then decides)."""
+        """The scan decided from the state file and file stats, without loading the index:
+        when nothing changed, nothing is read; when some files changed, only they are
+        scanned, and their records replace theirs in the index bytes (`store.splice`).
+        None when the state cannot vouch for the index (the full path then decides)."""
         state = load_state(self.state_path, self._state_confined_to)
         if (
             state is None
@@ -546,50 +619,169 @@ class Indexer:
         try:
             index = os.stat(self.index_path)
             files: dict[str, list[Any]] = state["files"]
-            summary = state["summary"]
             if state["index"] != [index.st_size, index.st_mtime_ns]:
                 return None  # rewritten by someone else since
             rels: list[str] = []
+            jobs: list[Job] = []
+            root = str(self.root)
             for rel in discovered:
                 try:
-                    stat = os.stat(os.path.join(self.root, rel))
+                    stat = os.stat(f"{root}/{rel}")
                 except (FileNotFoundError, NotADirectoryError):
                     continue
-                if not S_ISREG(stat.st_mode):
-                    continue
+                if not S_ISREG(stat.st_mode) or index_key(rel) != rel:
+                    if not S_ISREG(stat.st_mode):
+                        continue
+                    return None  # a name that is not UTF-8: the full path reports it
                 known = files.get(rel)
+                rels.append(rel)
                 if (
                     known is None
                     or known[0] != stat.st_size
                     or known[1] != stat.st_mtime_ns
                     or stat.st_mtime_ns >= index.st_mtime_ns
                 ):
-                    return None
-                rels.append(rel)
-                _count(known[2], stats)
-            if rels != list(files):
+                    jobs.append(Job(rel, None, stat.st_size))
+            if not jobs and rels == list(files):
+                return self._unchanged(state, stats, write)
+            if not write:
                 return None
-            result_summary = Summary(
-                flows=summary["flows"],
-                files_with_flows=summary["files_with_flows"],
-                diagnostics=summary["diagnostics"],
-            )
-        except (OSError, KeyError, TypeError, IndexError):
-            return None
-        stats.files = stats.reused = len(rels)
-        self._lazy, self._lazy_write = True, write
-        self._lazy_stats = _file_stats(files)
-        self._lazy_digest = state.get("index_digest")
+            return self._splice(state, index.st_size, rels, jobs, stats, progress)
+        except OSError:
+            return None  # an unreadable file or index: the full path reports it
+        except (KeyError, TypeError, IndexError, ValueError):
+            return None  # a state file of another shape
 
-        def load() -> Json:
-            self._ensure_loaded()
-            assert self._data is not None
-            return self._data
-
+    def _unchanged(self, state: Json, stats: ScanStats, write: bool) -> ProjectScan:
+        """Nothing changed since the index was written: its summary from the state file (the
+        index is read only if asked for)."""
+        files: dict[str, list[Any]] = state["files"]
+        summary = state["summary"]
+        result_summary = Summary(
+            flows=summary["flows"],
+            files_with_flows=summary["files_with_flows"],
+            diagnostics=summary["diagnostics"],
+        )
+        for known in files.values():
+            _count(known[2], stats)
+        stats.files = stats.reused = len(files)
+        self._become_lazy(write, _file_stats(files), state.get("index_digest"))
         return ProjectScan(
-            data=load,
+            data=self._load,
             index_path=self.index_path if write else None,
             written=False,
+            stats=stats,
+            summary=result_summary,
+            root=self.root,
+        )
+
+    def _become_lazy(
+        self, write: bool, file_stats: dict[str, tuple[int, int]], index_digest: Any
+    ) -> None:
+        """The index on disk is up to date: load it only when its data is asked for."""
+        self._lazy, self._lazy_write = True, write
+        self._lazy_stats = file_stats
+        self._lazy_digest = index_digest
+        self._data = None
+
+    def _load(self) -> Json:
+        self._ensure_loaded()
+        assert self._data is not None
+        return self._data
+
+    def _splice(
+        self,
+        state: Json,
+        index_size: int,
+        rels: list[str],
+        jobs: list[Job],
+        stats: ScanStats,
+        progress: Progress | None,
+    ) -> ProjectScan | None:
+        """Scan `jobs` and write the index with their records replaced in its bytes, every
+        other path's segments copied as they were (the index is never parsed). None when the
+        state has no layout or it does not fit the index bytes."""
+        files: dict[str, list[Any]] = state["files"]
+        starts = state.get("layout")
+        if not isinstance(starts, dict) or any(len(entry) != 8 for entry in files.values()):
+            return None
+        raw = read_index_bytes(self.index_path, self.confined_to)
+        if len(raw) != index_size or digest(raw) != state["index_digest"]:
+            return None
+        old_paths = list(files)
+        old_lengths = [entry[5:] for entry in files.values()]
+        before = old_records(raw, starts, old_paths, old_lengths, [job.rel for job in jobs])
+        if before is None:
+            return None
+        jobs = [Job(job.rel, _hash_of(before.get(job.rel)), job.size) for job in jobs]
+        scanned: dict[str, Outcome] = {}
+        done = len(rels) - len(jobs)
+        for finished in run_jobs(
+            self.root, jobs, self.settings.prefilter, self.workers, self.settings.frameworks
+        ):
+            done += 1
+            scanned[finished.rel] = finished
+            if progress is not None:
+                progress(done, len(rels))
+        kept = set(rels)
+        changes: dict[str, Segments | None] = {rel: None for rel in old_paths if rel not in kept}
+        entries: dict[str, list[Any]] = {}
+        for rel in rels:
+            outcome = scanned.get(rel)
+            if outcome is None or outcome.record is None:
+                entry = files[rel]
+                if outcome is not None:  # touched, same bytes
+                    entry = [outcome.size, outcome.mtime_ns, *entry[2:]]
+                    stats.reused += 1
+            elif outcome.segments is None:
+                return None  # findings that name other paths: only the full path lays it out
+            else:
+                record = outcome.record
+                changes[rel] = outcome.segments
+                entry = [
+                    outcome.size,
+                    outcome.mtime_ns,
+                    record["status"],
+                    len(record["flows"]),
+                    len(record["diagnostics"]),
+                    *outcome.segments.lengths(),
+                ]
+            entries[rel] = entry
+            _count(entry[2], stats)
+        stats.files = len(rels)
+        stats.reused += len(rels) - len(jobs)
+        written = False
+        index_digest = state["index_digest"]
+        diagnostics: list[Json] = state["summary"]["diagnostics"]
+        layout = starts
+        if changes:
+            parts = splice(raw, starts, old_paths, old_lengths, changes)
+            if parts is None:
+                return None
+            data, layout = assemble(_top(self.settings), parts)
+            index_digest = digest(data)
+            written = write_raw(data, self.index_path, self.confined_to)
+            diagnostics = [d for d in diagnostics if d["path"] not in changes]
+            for segments_of in changes:
+                outcome = scanned.get(segments_of)
+                if outcome is not None and outcome.record is not None:
+                    diagnostics.extend(outcome.record["diagnostics"])
+            diagnostics.sort(
+                key=lambda d: (d["path"], d["line"], d["column"], d["code"], d["message"])
+            )
+        self._layout = layout, {rel: entry[5:] for rel, entry in entries.items()}
+        result_summary = Summary(
+            flows=sum(entry[3] for entry in entries.values()),
+            files_with_flows=sum(1 for entry in entries.values() if entry[3]),
+            diagnostics=diagnostics,
+        )
+        self._digest = index_digest
+        self._write_state(entries, result_summary, len(entries), index_digest)
+        self._become_lazy(True, _file_stats(entries), index_digest)
+        return ProjectScan(
+            data=self._load,
+            index_path=self.index_path,
+            written=written,
             stats=stats,
             summary=result_summary,
             root=self.root,
@@ -632,11 +824,25 @@ def _file_stats(files: dict[str, Any]) -> dict[str, tuple[int, int]]:
     """(size, mtime_ns) by path, from a state file's `files` (malformed entries dropped)."""
     result: dict[str, tuple[int, int]] = {}
     for rel, known in files.items():
-        if isinstance(known, list) and len(known) == 3:
-            size, mtime, _ = known
+        if isinstance(known, list) and len(known) in (3, 8):
+            size, mtime = known[0], known[1]
             if isinstance(size, int) and isinstance(mtime, int):
                 result[rel] = (size, mtime)
     return result
+
+
+def _hash_of(record: Json | None) -> str | None:
+    value = record.get("hash") if record is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _top(settings: Settings) -> Json:
+    """The index's fields besides its sections (as `build_index` sets them)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "scanner_version": __version__,
+        "settings_hash": settings.digest(),
+    }
 
 
 def _count(status: str, stats: ScanStats) -> None:

@@ -22,6 +22,7 @@ from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
 from acme_scan import codes
+from acme_scan.store import Segments, path_segments
 
 if TYPE_CHECKING:
     import multiprocessing.context
@@ -55,6 +56,14 @@ class Outcome:
     mtime_ns: int
     record: dict[str, Any] | None
     flows: tuple[dict[str, Any], ...] = ()
+    #: The record's and flows' bytes in the index (made where the file was scanned).
+    segments: Segments | None = None
+
+    @classmethod
+    def of(
+        cls, rel: str, size: int, mtime_ns: int, record: dict[str, Any], flows: tuple[Any, ...] = ()
+    ) -> Outcome:
+        return cls(rel, size, mtime_ns, record, flows, path_segments(rel, record, flows))
 
 
 def default_workers() -> int:
@@ -106,9 +115,9 @@ def load_and_scan(
     try:
         stat, data = _read(full)
     except _Refused as refused:
-        return Outcome(job.rel, 0, 0, _failed(job.rel, codes.UNREADABLE, str(refused)))
+        return Outcome.of(job.rel, 0, 0, _failed(job.rel, codes.UNREADABLE, str(refused)))
     except OSError as exc:
-        return Outcome(job.rel, 0, 0, unreadable(job.rel, exc))
+        return Outcome.of(job.rel, 0, 0, unreadable(job.rel, exc))
     digest = file_digest(data)
     if job.old_hash == digest:
         return Outcome(job.rel, len(data), stat.st_mtime_ns, None)
@@ -121,7 +130,7 @@ def load_and_scan(
         message = f"acme-scan failed on this file ({type(exc).__name__}: {exc}); please report it"
         record = _record(len(data), digest, "failed", [], [])
         record["diagnostics"] = [_diagnostic(job.rel, codes.INTERNAL, message)]
-        return Outcome(job.rel, len(data), stat.st_mtime_ns, record)
+        return Outcome.of(job.rel, len(data), stat.st_mtime_ns, record)
     flows = tuple(result["flows"])
     record = _record(
         len(data),
@@ -130,7 +139,7 @@ def load_and_scan(
         [flow["id"] for flow in flows],
         result["diagnostics"],
     )
-    return Outcome(job.rel, len(data), stat.st_mtime_ns, record, flows)
+    return Outcome.of(job.rel, len(data), stat.st_mtime_ns, record, flows)
 
 
 def _record(
@@ -207,7 +216,7 @@ def _failed(rel: str, code: codes.Code, message: str) -> dict[str, Any]:
 def _crashed(job: Job, how: str) -> Outcome:
     """The outcome of a file whose scan killed the process scanning it (AS000)."""
     message = f"acme-scan's worker process died scanning this file ({how}); please report it"
-    return Outcome(job.rel, 0, 0, _failed(job.rel, codes.INTERNAL, message))
+    return Outcome.of(job.rel, 0, 0, _failed(job.rel, codes.INTERNAL, message))
 
 
 def _can_fork() -> bool:

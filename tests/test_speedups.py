@@ -156,3 +156,28 @@ def test_pool_and_inline_scans_are_identical(
     inline = scan_project(tmp_path, write=False, workers=1).index
     assert pooled == inline
     assert len(pooled.flows) == expected
+
+
+def test_git_is_not_run_outside_any_git_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project with no `.git` above it is walked without starting git (which would only
+    say "not a git repository"); inside a work tree, git is asked as before."""
+    calls = tmp_path / "calls"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "git"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit 128\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    for name in ("GIT_DIR", "GIT_WORK_TREE"):
+        monkeypatch.delenv(name, raising=False)
+    project = tmp_path / "project"
+    generate(project, 3)
+    if any((parent / ".git").exists() for parent in project.parents):
+        pytest.skip("the temporary folder is inside a git work tree")
+    assert len(scan_project(project, write=False).data["flows"]) > 0
+    assert not calls.exists()
+    (project / ".git").mkdir()
+    scan_project(project, write=False)
+    assert "ls-files" in calls.read_text()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -38,7 +37,7 @@ _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 def temp_name(target: str) -> str:
     """A new temporary file name for `target`: `.TARGET.PID-RANDOM.tmp` (the writer's PID
     tells a later writer whether it died before renaming it)."""
-    return f".{target}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
+    return f".{target}.{os.getpid()}-{os.urandom(6).hex()}.tmp"
 
 
 def stale_temp(name: str, target: str) -> bool:

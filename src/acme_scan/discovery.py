@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from acme_scan.gitcmd import git_command, git_executable, safe_env
+from acme_scan.gitcmd import git_command, git_executable, may_be_in_work_tree, safe_env
 from acme_scan.globs import gitignore_spec
 from acme_scan.settings import Settings
 
@@ -151,9 +150,11 @@ def ignored_folders(root: Path, rel_dirs: Iterable[str], settings: Settings) -> 
 
 def _git_ignored(root: Path, rels: list[str]) -> set[str] | None:
     """The paths git ignores (tracked files never are), or None outside a work tree."""
-    git = git_executable()
+    git = git_executable() if may_be_in_work_tree(root) else None
     if git is None or _git_files_root(root) is None:
         return None
+    import subprocess
+
     try:
         result = subprocess.run(
             git_command(git, root, "check-ignore", "-z", "--stdin"),
@@ -172,9 +173,11 @@ def _git_ignored(root: Path, rels: list[str]) -> set[str] | None:
 
 def _git_files_root(root: Path) -> Path | None:
     """`root` when git answers for it (inside a work tree, and not itself ignored)."""
-    git = git_executable()
+    git = git_executable() if may_be_in_work_tree(root) else None
     if git is None:
         return None
+    import subprocess
+
     try:
         inside = subprocess.run(
             git_command(git, root, "rev-parse", "--is-inside-work-tree"),
@@ -253,11 +256,13 @@ def _git_files(root: Path) -> list[str] | None:
 
     Git is asked once: outside a work tree `ls-files` fails, and only when it lists nothing
     is git asked whether the root itself is ignored by its work tree (say, a .venv inside a
-    checkout, where git lists nothing).
+    checkout, where git lists nothing). Outside any git folder, git is not run at all.
     """
-    git = git_executable()
+    git = git_executable() if may_be_in_work_tree(root) else None
     if git is None:
         return None
+    import subprocess
+
     try:
         listing = subprocess.run(
             git_command(

@@ -29,8 +29,6 @@ index), `GIT_TERMINAL_PROMPT=0` (never wait for a password).
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Mapping
 
 #: `-c KEY=VALUE` pairs given to every git command (see the module docstring).
@@ -54,7 +52,25 @@ _SAFE_ENV: Mapping[str, str] = {
 
 def git_executable() -> str | None:
     """The `git` on PATH, or None when it is not installed."""
+    import shutil  # imported when git may be asked (a scan outside git never pays for it)
+
     return shutil.which("git")
+
+
+def may_be_in_work_tree(folder: os.PathLike[str] | str) -> bool:
+    """False when git certainly finds no work tree for `folder`: no `.git` in it or any
+    folder above, and no `GIT_DIR`/`GIT_WORK_TREE` to point git elsewhere. Then git is not
+    run at all (it would only say "not a git repository")."""
+    if "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ:
+        return True
+    current = os.path.abspath(folder)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
 
 
 def git_command(git: str, root: os.PathLike[str] | str, *args: str) -> list[str]:
@@ -72,6 +88,8 @@ def filter_overrides(git: str, root: os.PathLike[str] | str) -> list[str]:
     An empty command runs nothing (git reports the filter as failed and keeps the content),
     and `required=false` keeps that from being an error.
     """
+    import subprocess
+
     try:
         listed = subprocess.run(
             git_command(git, root, "config", "--name-only", "--get-regexp", r"^filter\."),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -68,6 +67,8 @@ _FOREIGN = frozenset({"select", "extend-select", "ignore", "severity", "deploy-c
 def unknown_key_message(key: str) -> str:
     """`unknown key 'x'`, with the closest known key and every key of `[tool.acme-scan]`."""
     known = sorted({*_KEYS, *_FOREIGN})
+    import difflib
+
     close = difflib.get_close_matches(key, known, n=1) or difflib.get_close_matches(
         key.replace("_", "-"), known, n=1
     )

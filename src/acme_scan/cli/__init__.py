@@ -8,7 +8,6 @@ Only this package prints; results go to stdout, everything for people to stderr.
 from __future__ import annotations
 
 import argparse
-import difflib
 import logging
 import sys
 import traceback
@@ -64,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest of `choices`, or nothing."""
+    import difflib
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 

@@ -24,11 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.confined import OutsideRootError
-from acme_scan.discovery import discover, filter_candidates, is_excluded_dir
 from acme_scan.errors import IndexFileError, RootError
+from acme_scan.index.discovery import discover, filter_candidates, is_excluded_dir
+from acme_scan.index.store import (
+    digest,
+    dump_raw,
+    dump_state,
+    load_raw_digest,
+    load_state,
+    write_raw,
+)
+from acme_scan.index.workers import Job, bad_name, index_key, run_jobs, unlistable, unreadable
 from acme_scan.settings import Settings, load_settings
-from acme_scan.store import digest, dump_raw, dump_state, load_raw_digest, load_state, write_raw
-from acme_scan.workers import Job, bad_name, index_key, run_jobs, unlistable, unreadable
 
 if TYPE_CHECKING:
     from acme_scan.models import Index

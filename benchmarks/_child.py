@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-#: The folder names acme-scan never descends into (mirrors `acme_scan.discovery`; a test
+#: The folder names acme-scan never descends into (mirrors `acme_scan.index.discovery`; a test
 #: keeps the two in step). Hidden folders, `*.egg-info` and virtualenvs are excluded too.
 EXCLUDED_DIRS = frozenset(
     {"__pycache__", "site-packages", "dist-packages", "node_modules", "venv", "__pypackages__"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from acme_scan.discovery import DEFAULT_EXCLUDED_DIRS, DEFAULT_EXCLUDED_TOP_DIRS, discover
+from acme_scan.index.discovery import DEFAULT_EXCLUDED_DIRS, DEFAULT_EXCLUDED_TOP_DIRS, discover
 from acme_scan.settings import load_settings
 from benchmarks import _child, run
 

@@ -17,9 +17,10 @@ from typing import Any
 import orjson
 import pytest
 
-from acme_scan import scan_project, workers
+from acme_scan import scan_project
 from acme_scan.cli import main
-from acme_scan.watcher import Watcher
+from acme_scan.index import workers
+from acme_scan.watch.watcher import Watcher
 from tests.conftest import git
 
 FLOW = "from prefect import flow\n\n@flow\ndef {name}(): ...\n"
@@ -205,7 +206,7 @@ def test_a_link_loop_created_during_a_watch(tmp_path: Path) -> None:
 STUCK_SCAN = """
 import sys, time
 from pathlib import Path
-from acme_scan import project, workers
+from acme_scan.index import project, workers
 
 def stuck(root, job, prefilter, frameworks=None):
     time.sleep(600)

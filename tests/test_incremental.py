@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from acme_scan import scan_project
-from acme_scan.project import Indexer
+from acme_scan.index.project import Indexer
 from benchmarks.generate import TEMPLATES, generate
 
 EDITS = [
@@ -183,7 +183,7 @@ def test_unchanged_project_skips_reading_the_index(
     state = tmp_path / ".acme_scan" / "index.json.state"
     assert state.exists()
 
-    import acme_scan.project as project_module
+    import acme_scan.index.project as project_module
 
     def no_index(path: Path) -> dict[str, object]:
         raise AssertionError(f"read {path}")
@@ -263,7 +263,7 @@ def test_output_to_a_device_or_through_a_link(tmp_path: Path) -> None:
 
 
 def _no_index_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    import acme_scan.project as project_module
+    import acme_scan.index.project as project_module
 
     def no_index(path: Path, root: Path | None = None) -> object:
         raise AssertionError(f"the whole index was loaded: {path}")

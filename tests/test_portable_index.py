@@ -103,7 +103,7 @@ def test_another_clones_index_is_rebuilt_not_trusted(origin: Path, tmp_path: Pat
 KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path
-from acme_scan.store import write_raw
+from acme_scan.index.store import write_raw
 
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)  # after the bytes are written, before the rename

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from acme_scan import scan_project, scan_source, workers
+from acme_scan import scan_project, scan_source
+from acme_scan.index import workers
 from acme_scan.scanner import _parse as scanner_parse
 from acme_scan.scanner import could_define_flows
 from benchmarks.generate import generate

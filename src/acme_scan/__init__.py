@@ -47,6 +47,8 @@ if _sys.version_info < (3, 11):  # pragma: no cover - Python 3.10: `tomllib` fro
 
 if TYPE_CHECKING:
     from acme_scan.errors import AcmeScanError, ConfigError, IndexFileError, RootError
+    from acme_scan.index.project import ProjectScan, ScanStats, default_index_path, scan_project
+    from acme_scan.index.store import dump_index, load_index, write_index
     from acme_scan.models import (
         Diagnostic,
         FileRecord,
@@ -56,10 +58,8 @@ if TYPE_CHECKING:
         Parameter,
         Value,
     )
-    from acme_scan.project import ProjectScan, ScanStats, default_index_path, scan_project
     from acme_scan.scanner import could_define_flows, scan_source
     from acme_scan.settings import Settings, load_settings
-    from acme_scan.store import dump_index, load_index, write_index
 
 _LOCATIONS = {
     "AcmeScanError": "acme_scan.errors",
@@ -73,17 +73,17 @@ _LOCATIONS = {
     "ModuleScan": "acme_scan.models",
     "Parameter": "acme_scan.models",
     "Value": "acme_scan.models",
-    "ProjectScan": "acme_scan.project",
-    "ScanStats": "acme_scan.project",
-    "default_index_path": "acme_scan.project",
-    "scan_project": "acme_scan.project",
+    "ProjectScan": "acme_scan.index.project",
+    "ScanStats": "acme_scan.index.project",
+    "default_index_path": "acme_scan.index.project",
+    "scan_project": "acme_scan.index.project",
     "could_define_flows": "acme_scan.scanner",
     "scan_source": "acme_scan.scanner",
     "Settings": "acme_scan.settings",
     "load_settings": "acme_scan.settings",
-    "dump_index": "acme_scan.store",
-    "load_index": "acme_scan.store",
-    "write_index": "acme_scan.store",
+    "dump_index": "acme_scan.index.store",
+    "load_index": "acme_scan.index.store",
+    "write_index": "acme_scan.index.store",
 }
 
 __all__ = [

@@ -15,8 +15,8 @@ import pytest
 
 from acme_portal_sdk import FlowFinder
 from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder, listing_path
-from acme_scan.lock import lock_holder
-from acme_scan.watcher import Watcher
+from acme_scan.watch.lock import lock_holder
+from acme_scan.watch.watcher import Watcher
 
 EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "acme_prefect"
 NEW_FLOW = "from prefect import flow\n\n\n@flow\ndef brand_new() -> None:\n    pass\n"
@@ -87,12 +87,12 @@ def test_a_running_watcher_is_trusted(root: Path, monkeypatch: pytest.MonkeyPatc
     with Watcher(root) as watcher:
         assert lock_holder(index) is not None
         expected = reference(root)
-        import acme_scan.project
+        import acme_scan.index.project
 
         def no_scan(*args: object, **kwargs: object) -> None:
             raise AssertionError("the tree was scanned although a watcher keeps the index")
 
-        monkeypatch.setattr(acme_scan.project, "scan_project", no_scan)
+        monkeypatch.setattr(acme_scan.index.project, "scan_project", no_scan)
         assert finder() == expected
         (root / "flows" / "new.py").write_text(NEW_FLOW, encoding="utf-8")
         deadline = time.monotonic() + 20

@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from acme_scan import scan_project
-from acme_scan.discovery import discover
+from acme_scan.index.discovery import discover
 from acme_scan.settings import load_settings
 
 #: Generous: the machine running the tests may be busy with other work.

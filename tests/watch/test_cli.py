@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from acme_scan.cli import main
-from acme_scan.watcher import Watcher
+from acme_scan.watch.watcher import Watcher
 from tests.watch.conftest import (
     DEADLINE,
     Spawn,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from acme_scan.errors import IndexFileError, IndexLockedError
-from acme_scan.folders import survey
-from acme_scan.hints import Hints, Kind, OwnFiles, classify, tops
-from acme_scan.lock import IndexLock
 from acme_scan.settings import Settings
+from acme_scan.watch.folders import survey
+from acme_scan.watch.hints import Hints, Kind, OwnFiles, classify, tops
+from acme_scan.watch.lock import IndexLock
 from tests.conftest import git
 
 ROOT = Path("/project")
@@ -129,7 +129,7 @@ def test_the_lock_refuses_a_second_owner_until_released(tmp_path: Path) -> None:
 def test_a_lock_left_by_a_dead_process_is_taken(tmp_path: Path) -> None:
     index = tmp_path / "index.json"
     code = (
-        "import os, sys; from pathlib import Path; from acme_scan.lock import IndexLock; "
+        "import os, sys; from pathlib import Path; from acme_scan.watch.lock import IndexLock; "
         "IndexLock(Path(sys.argv[1])).acquire(); os._exit(0)"  # dies holding it
     )
     subprocess.run([sys.executable, "-c", code, str(index)], check=True)

@@ -16,9 +16,9 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.inotify import InotifyObserver
 
-from acme_scan import watches as watches_module
 from acme_scan.errors import IndexLockedError
-from acme_scan.watcher import POLLING_ENV, Watcher, WatchUpdate
+from acme_scan.watch import watches as watches_module
+from acme_scan.watch.watcher import POLLING_ENV, Watcher, WatchUpdate
 from tests.conftest import git
 from tests.watch.conftest import DEADLINE, flow_names, flow_source, index_is_cold
 

@@ -65,7 +65,7 @@ def _finder_checks(project: Path, finder: object) -> list[tuple[bool, str]]:
         return [(False, f"flow finder root {root} is not a directory")]
     results = [(True, f"flow finder root {root}")]
     from acme_scan import AcmeScanError, load_settings
-    from acme_scan.store import load_raw
+    from acme_scan.index.store import load_raw
 
     try:
         index_path = root / load_settings(root).index

@@ -1,7 +1,7 @@
 """`PrefectFlowFinder`: the project's Prefect flows, found statically by acme-scan.
 
 The finder scans lazily, on each call (its constructor does no I/O), with
-`acme_scan.project.scan_project`, which keeps an index file (`.acme_scan/index.json` by
+`acme_scan.index.project.scan_project`, which keeps an index file (`.acme_scan/index.json` by
 default) so that unchanged files are not parsed again. It never imports the project's code
 or Prefect, and prints nothing.
 
@@ -41,8 +41,8 @@ from acme_portal_sdk.flow_finder import (
 )
 
 if TYPE_CHECKING:
+    from acme_scan.index.project import ProjectScan
     from acme_scan.models import Flow, Index
-    from acme_scan.project import ProjectScan
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class PrefectFlowFinder(FlowFinder):
         """
         from acme_portal_sdk.errors import InputError
         from acme_scan.errors import AcmeScanError, IndexFileError
-        from acme_scan.project import scan_project
+        from acme_scan.index.project import scan_project
 
         try:
             if self.write_index:
@@ -203,8 +203,8 @@ class PrefectFlowFinder(FlowFinder):
     def _trusted_listing(self) -> list[dict[str, Any]] | None:
         """The listing of the live index kept by an `acme-scan watch`, or None (no watcher)."""
         from acme_scan.errors import AcmeScanError
-        from acme_scan.lock import lock_holder
         from acme_scan.settings import load_settings
+        from acme_scan.watch.lock import lock_holder
 
         try:
             root = Path(self.root_dir).absolute().resolve()
@@ -216,7 +216,7 @@ class PrefectFlowFinder(FlowFinder):
         cached = _read_listing(index_path, str(root))
         if cached is not None:
             return cached
-        from acme_scan.store import load_raw
+        from acme_scan.index.store import load_raw
 
         try:
             before = os.lstat(index_path)

@@ -25,11 +25,11 @@ from acme_scan.check.suppression import apply_suppressions
 from acme_scan.confined import OutsideRootError, is_inside, read_confined
 from acme_scan.errors import AcmeScanError, ConfigError
 from acme_scan.gitcmd import git_command, git_executable, safe_env
+from acme_scan.index.project import Indexer
+from acme_scan.index.store import write_raw
 from acme_scan.models import Index
-from acme_scan.project import Indexer
 from acme_scan.root import ProjectPathsError, project_root
 from acme_scan.settings import load_settings
-from acme_scan.store import write_raw
 from acme_scan.text import shown
 
 logger = logging.getLogger(__name__)

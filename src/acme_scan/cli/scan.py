@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from acme_scan.cli import EXIT_OK, EXIT_USAGE, add_root_arguments, command_root, configure_logging
-from acme_scan.project import ProjectScan, scan_project
+from acme_scan.index.project import ProjectScan, scan_project
 from acme_scan.root import relative_to_cwd
 from acme_scan.settings import load_settings
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from acme_scan.cli import EXIT_OK, add_root_arguments, command_root, configure_logging
-from acme_scan.watcher import (
+from acme_scan.watch.watcher import (
     DEFAULT_MAX_WAIT,
     DEFAULT_QUIET,
     DEFAULT_RECONCILE,

@@ -15,7 +15,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from acme_scan.discovery import ignored_folders, is_excluded_dir
+from acme_scan.index.discovery import ignored_folders, is_excluded_dir
 from acme_scan.settings import Settings
 
 #: (device, inode) of a folder: a folder replaced by another of the same name is another one.

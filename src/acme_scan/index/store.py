@@ -261,7 +261,7 @@ def old_records(
 
 
 def dump_state(data: dict[str, Any]) -> bytes:
-    """The bytes of an index's state file (see `acme_scan.project.Indexer`): compact JSON."""
+    """The bytes of an index's state file (see `acme_scan.index.project.Indexer`): compact JSON."""
     return orjson.dumps(data, option=_SORTED) + b"\n"
 
 

@@ -29,10 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.confined import OutsideRootError
-from acme_scan.discovery import discover, filter_candidates, is_excluded_dir
 from acme_scan.errors import IndexFileError, RootError
-from acme_scan.settings import Settings, load_settings
-from acme_scan.store import (
+from acme_scan.index.discovery import discover, filter_candidates, is_excluded_dir
+from acme_scan.index.store import (
     Segments,
     assemble,
     digest,
@@ -47,7 +46,16 @@ from acme_scan.store import (
     splice,
     write_raw,
 )
-from acme_scan.workers import Job, Outcome, bad_name, index_key, run_jobs, unlistable, unreadable
+from acme_scan.index.workers import (
+    Job,
+    Outcome,
+    bad_name,
+    index_key,
+    run_jobs,
+    unlistable,
+    unreadable,
+)
+from acme_scan.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from acme_scan.models import Index

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from acme_scan.discovery import is_excluded_dir
+from acme_scan.index.discovery import is_excluded_dir
 
 
 class Kind(Enum):

@@ -21,7 +21,7 @@ from types import TracebackType
 
 from acme_scan.confined import Folder
 from acme_scan.errors import IndexFileError, IndexLockedError
-from acme_scan.store import index_folder, make_index_folder
+from acme_scan.index.store import index_folder, make_index_folder
 
 
 class IndexLock:

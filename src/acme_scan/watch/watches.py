@@ -42,9 +42,9 @@ from watchdog.events import (
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
-from acme_scan.folders import Identity, survey
-from acme_scan.hints import under
 from acme_scan.settings import Settings
+from acme_scan.watch.folders import Identity, survey
+from acme_scan.watch.hints import under
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
 from acme_scan import codes
-from acme_scan.store import Segments, path_segments
+from acme_scan.index.store import Segments, path_segments
 
 if TYPE_CHECKING:
     import multiprocessing.context

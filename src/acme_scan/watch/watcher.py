@@ -38,12 +38,12 @@ from typing import Any
 from watchdog.events import FileSystemEvent, FileSystemEventHandler, FileSystemMovedEvent
 
 from acme_scan.errors import AcmeScanError, ConfigError, RootError
-from acme_scan.hints import Hints, Kind, OwnFiles, classify, tops
-from acme_scan.lock import IndexLock
-from acme_scan.project import Indexer, ProjectScan
+from acme_scan.index.project import Indexer, ProjectScan
+from acme_scan.index.store import dump_raw, write_raw
 from acme_scan.settings import load_settings
-from acme_scan.store import dump_raw, write_raw
-from acme_scan.watches import Watches
+from acme_scan.watch.hints import Hints, Kind, OwnFiles, classify, tops
+from acme_scan.watch.lock import IndexLock
+from acme_scan.watch.watches import Watches
 
 logger = logging.getLogger(__name__)
 

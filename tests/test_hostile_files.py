@@ -162,11 +162,15 @@ def test_a_dying_worker_blames_only_its_file(
     test_process = os.getpid()
 
     def load_and_scan(
-        root: Path, job: workers.Job, prefilter: bool, frameworks: Sequence[str] | None = None
+        root: Path,
+        job: workers.Job,
+        prefilter: bool,
+        frameworks: Sequence[str] | None = None,
+        flows: bool = True,
     ) -> workers.Outcome:
         if job.rel.endswith("killer.py") and os.getpid() != test_process:  # never pytest
             os.kill(os.getpid(), signal.SIGKILL)
-        return real(root, job, prefilter, frameworks)
+        return real(root, job, prefilter, frameworks, flows)
 
     monkeypatch.setattr(workers, "load_and_scan", load_and_scan)
     monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)

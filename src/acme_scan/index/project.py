@@ -27,6 +27,8 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.confined import OutsideRootError
 from acme_scan.errors import IndexFileError, RootError
@@ -112,9 +114,11 @@ class ProjectScan:
         stats: ScanStats | None = None,
         summary: Summary | None = None,
         root: Path | None = None,
+        raw: bytes | None = None,
     ) -> None:
         #: The project root (resolved) the index's paths are relative to.
         self.root = root
+        self._raw = raw
         self._data = data
         self.index_path = index_path
         self.written = written
@@ -141,7 +145,7 @@ class ProjectScan:
 
     def to_bytes(self) -> bytes:
         """The index file's bytes."""
-        return dump_raw(self.data)
+        return self._raw if self._raw is not None else dump_raw(self.data)
 
 
 def default_index_path(root: Path, settings: Settings | None = None) -> Path:
@@ -226,6 +230,8 @@ class Indexer:
         #: the sections' starts, and each path's segment lengths. Kept in the state file, so
         #: the next scan can replace one file's records without loading the index.
         self._layout: tuple[dict[str, int], dict[str, list[int]]] | None = None
+        #: The index bytes a scan built, until its data is asked for (then parsed).
+        self._raw: bytes | None = None
 
     def with_settings(self, settings: Settings) -> Indexer:
         """A new, empty Indexer of the same root, index file (and its confinement), workers."""
@@ -256,6 +262,10 @@ class Indexer:
         return self.root
 
     def _ensure_loaded(self) -> None:
+        if self._raw is not None:  # the bytes just built: parsed only when asked for
+            raw, self._raw = self._raw, None
+            self._set_data(orjson.loads(raw))
+            return
         if not self._lazy:
             return
         self._lazy = False
@@ -267,8 +277,11 @@ class Indexer:
             logger.warning("%s", exc)
             self.scan(reuse=False, write=self._lazy_write)
             return
-        self._data = data
+        self._set_data(data)
         self._stats = self._lazy_stats
+
+    def _set_data(self, data: Json) -> None:
+        self._data = data
         self._records = dict(data["files"])
         self._file_flows = {}
         for flow in data["flows"]:
@@ -366,8 +379,15 @@ class Indexer:
                 jobs.append(Job(rel, old["hash"] if old is not None else None, stat.st_size))
         stats.files = len(rels)
         done = len(rels) - len(jobs)
+        # The workers send each file's record and its bytes in the index, not its flows as
+        # objects: the index is assembled from bytes, and parsed only if its data is asked for.
         for outcome in run_jobs(
-            self.root, jobs, self.settings.prefilter, self.workers, self.settings.frameworks
+            self.root,
+            jobs,
+            self.settings.prefilter,
+            self.workers,
+            self.settings.frameworks,
+            flows=False,
         ):
             rel = outcome.rel
             done += 1
@@ -379,36 +399,46 @@ class Indexer:
             else:
                 changed = changed or outcome.record != old_files.get(rel)
                 records[rel] = outcome.record
-                file_flows[rel] = list(outcome.flows)
                 fresh[rel] = outcome
             if progress is not None:
                 progress(done, len(rels))
         for record in records.values():
             _count(record["status"], stats)
 
-        if previous is not None and not changed and list(old_files) == rels:
-            data = previous  # nothing at all changed: the index is exactly as it was
-        else:
-            data = build_index(self.settings, records, file_flows, rels)
         written = False
-        self._digest = previous_digest if data is previous else None
-        if write and (data is not previous or stats.index_problem is not None):
-            raw = self._dump(data, records, file_flows, fresh)
-            self._digest = digest(raw)
-            written = write_raw(raw, self.index_path, self.confined_to)
-        elif write:
-            self._dump(data, records, file_flows, fresh)  # the state file needs the layout
-        self._records, self._file_flows, self._data = records, file_flows, data
+        raw: bytes | None = None
         self._stats = file_stats
+        if previous is not None and not changed and list(old_files) == rels:
+            # nothing at all changed: the index is exactly as it was
+            self._set_data(previous)
+            self._digest = previous_digest
+            if write and stats.index_problem is not None:
+                rewritten = self._dump(records, file_flows, fresh)
+                self._digest = digest(rewritten)
+                written = write_raw(rewritten, self.index_path, self.confined_to)
+            elif write:
+                self._dump(records, file_flows, fresh)  # the state file needs the layout
+            data: Json | Callable[[], Json] = previous
+        else:
+            raw = self._dump(records, file_flows, fresh)
+            self._digest = digest(raw)
+            if write:
+                written = write_raw(raw, self.index_path, self.confined_to)
+            self._data, self._records, self._file_flows = None, {}, {}
+            self._raw = raw
+            data = self._load
+        summary = _summary_of(records)
         if write:
-            self.write_state()
+            self._write_records_state(records, summary)
         stats.seconds = time.perf_counter() - started
         return ProjectScan(
             data=data,
             index_path=self.index_path if write else None,
             written=written,
             stats=stats,
+            summary=summary,
             root=self.root,
+            raw=raw,
         )
 
     def update(self, paths: Iterable[str], *, write: bool = True) -> Update:
@@ -483,28 +513,27 @@ class Indexer:
             self._digest = None
             self._layout = None
             if write:
-                raw = self._dump(data, self.records, self.file_flows, fresh)
+                raw = self._dump(self.records, self.file_flows, fresh)
                 self._digest = digest(raw)
                 result.written = write_raw(raw, self.index_path, self.confined_to)
         if write and jobs:
             if self._layout is None:
-                self._dump(data, self.records, self.file_flows, fresh)
+                self._dump(self.records, self.file_flows, fresh)
             self.write_state()  # the files' new mtimes, even when the index is unchanged
         return result
 
     def _dump(
         self,
-        data: Json,
         records: dict[str, Json],
         file_flows: dict[str, list[Json]],
         fresh: dict[str, Outcome],
     ) -> bytes:
-        """The index bytes of `data` (exactly `dump_raw(data)`), assembled path by path from
-        the segments the workers made (`fresh`) or made here, and their layout remembered
-        for the state file."""
+        """The index bytes of `records` and their flows (exactly `dump_raw(build_index(...))`),
+        assembled path by path from the segments the workers made (`fresh`) or made here
+        from `file_flows`, and their layout remembered for the state file."""
         segments: list[Segments] = []
         lengths: dict[str, list[int]] = {}
-        for rel in data["files"]:
+        for rel in sorted(records):
             outcome = fresh.get(rel)
             made = (
                 outcome.segments if outcome is not None and outcome.record is records[rel] else None
@@ -512,7 +541,8 @@ class Indexer:
             segment = made or path_segments(rel, records[rel], file_flows.get(rel, []))
             if segment is None:  # a record whose findings name other paths: no layout
                 self._layout = None
-                return dump_raw(data)
+                every = {**file_flows, **{rel: list(o.flows) for rel, o in fresh.items()}}
+                return dump_raw(build_index(self.settings, records, every, sorted(records)))
             segments.append(segment)
             lengths[rel] = segment.lengths()
         raw, starts = assemble(_top(self.settings), section_parts(segments))
@@ -523,18 +553,22 @@ class Indexer:
         """Record what a later scan needs to trust the index just written: which bytes it
         holds (their digest), and the size and mtime of every file it was built from (so
         an unchanged project is told from stats alone)."""
-        data = self._data
-        assert data is not None
+        assert self._data is not None
+        records = self._data["files"]
+        self._write_records_state(records, _summary_of(records))
+
+    def _write_records_state(self, records: dict[str, Json], summary: Summary) -> None:
         entries: dict[str, list[Any]] = {}
         lengths = self._layout[1] if self._layout is not None else {}
-        for rel, record in data["files"].items():
+        for rel in sorted(records):
             if rel in self._stats:
+                record = records[rel]
                 entry = [*self._stats[rel], record["status"]]
                 if rel in lengths:
                     entry += [len(record["flows"]), len(record["diagnostics"]), *lengths[rel]]
                 entries[rel] = entry
-        index_digest = self._digest or digest(dump_raw(data))
-        self._write_state(entries, summarize(data), len(data["files"]), index_digest)
+        index_digest = self._digest or digest(self._dump(records, self.file_flows, {}))
+        self._write_state(entries, summary, len(records), index_digest)
 
     def _write_state(
         self, entries: dict[str, list[Any]], summary: Summary, records: int, index_digest: str
@@ -837,6 +871,17 @@ def _file_stats(files: dict[str, Any]) -> dict[str, tuple[int, int]]:
             if isinstance(size, int) and isinstance(mtime, int):
                 result[rel] = (size, mtime)
     return result
+
+
+def _summary_of(records: dict[str, Json]) -> Summary:
+    """`summarize` of the index these file records make (each lists its flows' ids)."""
+    diagnostics = [d for rel in sorted(records) for d in records[rel]["diagnostics"]]
+    diagnostics.sort(key=lambda d: (d["path"], d["line"], d["column"], d["code"], d["message"]))
+    return Summary(
+        flows=sum(len(record["flows"]) for record in records.values()),
+        files_with_flows=sum(1 for record in records.values() if record["flows"]),
+        diagnostics=diagnostics,
+    )
 
 
 def _hash_of(record: Json | None) -> str | None:

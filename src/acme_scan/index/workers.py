@@ -109,8 +109,14 @@ class _Refused(Exception):
 
 
 def load_and_scan(
-    root: Path, job: Job, prefilter: bool, frameworks: Sequence[str] | None = None
+    root: Path,
+    job: Job,
+    prefilter: bool,
+    frameworks: Sequence[str] | None = None,
+    flows: bool = True,
 ) -> Outcome:
+    """Read and scan one file. Without `flows`, the outcome carries its flows only as their
+    bytes in the index (`segments`): what a full scan needs, and cheap to send back."""
     full = os.path.join(root, job.rel)
     try:
         stat, data = _read(full)
@@ -131,15 +137,18 @@ def load_and_scan(
         record = _record(len(data), digest, "failed", [], [])
         record["diagnostics"] = [_diagnostic(job.rel, codes.INTERNAL, message)]
         return Outcome.of(job.rel, len(data), stat.st_mtime_ns, record)
-    flows = tuple(result["flows"])
+    found = tuple(result["flows"])
     record = _record(
         len(data),
         digest,
         result["status"],
-        [flow["id"] for flow in flows],
+        [flow["id"] for flow in found],
         result["diagnostics"],
     )
-    return Outcome.of(job.rel, len(data), stat.st_mtime_ns, record, flows)
+    outcome = Outcome.of(job.rel, len(data), stat.st_mtime_ns, record, found)
+    if not flows and outcome.segments is not None:
+        return Outcome(outcome.rel, outcome.size, outcome.mtime_ns, record, (), outcome.segments)
+    return outcome
 
 
 def _record(
@@ -229,9 +238,13 @@ def _can_fork() -> bool:
 
 
 def _scan_chunk(
-    root: Path, jobs: Sequence[Job], prefilter: bool, frameworks: Sequence[str] | None
+    root: Path,
+    jobs: Sequence[Job],
+    prefilter: bool,
+    frameworks: Sequence[str] | None,
+    flows: bool = True,
 ) -> list[Outcome]:
-    return [load_and_scan(root, job, prefilter, frameworks) for job in jobs]
+    return [load_and_scan(root, job, prefilter, frameworks, flows) for job in jobs]
 
 
 def _chunks(jobs: Sequence[Job]) -> list[Sequence[Job]]:
@@ -253,18 +266,20 @@ def run_jobs(
     prefilter: bool,
     workers: int | None = None,
     frameworks: Sequence[str] | None = None,
+    *,
+    flows: bool = True,
 ) -> Iterator[Outcome]:
     """Outcomes of `jobs`, in order; in a process pool when the bytes to scan pay for it."""
     count = default_workers() if workers is None else max(1, workers)
     total = sum(job.size for job in jobs)
     if count == 1 or total < POOL_MIN_BYTES or not _can_fork():
         for job in jobs:
-            yield load_and_scan(root, job, prefilter, frameworks)
+            yield load_and_scan(root, job, prefilter, frameworks, flows)
         return
     chunks = _chunks(jobs)
     if len(chunks) < 2:
         for job in jobs:
-            yield load_and_scan(root, job, prefilter, frameworks)
+            yield load_and_scan(root, job, prefilter, frameworks, flows)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -280,7 +295,9 @@ def run_jobs(
         initargs=(os.getpid(),),
     )
     with pool:
-        futures = [pool.submit(_scan_chunk, root, chunk, prefilter, frameworks) for chunk in chunks]
+        futures = [
+            pool.submit(_scan_chunk, root, chunk, prefilter, frameworks, flows) for chunk in chunks
+        ]
         for chunk, future in zip(chunks, futures, strict=True):
             try:
                 outcomes = future.result()
@@ -288,7 +305,9 @@ def run_jobs(
                 # A worker died (a crash in the parser, the OOM killer): this chunk and the
                 # unfinished ones are scanned again, each file in a process of its own,
                 # so that only the file that kills its process is blamed.
-                outcomes = [_isolated(root, job, prefilter, frameworks, context) for job in chunk]
+                outcomes = [
+                    _isolated(root, job, prefilter, frameworks, context, flows) for job in chunk
+                ]
             yield from outcomes
 
 
@@ -298,6 +317,7 @@ def _isolated(
     prefilter: bool,
     frameworks: Sequence[str] | None,
     context: multiprocessing.context.BaseContext,
+    flows: bool = True,
 ) -> Outcome:
     """`load_and_scan` of one file in a process of its own (AS000 if that process dies)."""
     from concurrent.futures import ProcessPoolExecutor
@@ -307,7 +327,7 @@ def _isolated(
         1, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
     ) as pool:
         try:
-            return pool.submit(_scan_chunk, root, [job], prefilter, frameworks).result()[0]
+            return pool.submit(_scan_chunk, root, [job], prefilter, frameworks, flows).result()[0]
         except BrokenProcessPool:
             return _crashed(job, "it ended abruptly: a crash, or killed for its memory")
 

@@ -133,7 +133,6 @@ def test_console_script_on_the_bundled_example(tmp_path: Path) -> None:
         "churn-report",
     ]
     assert "5 flows in 3 files" in result.stderr
-    assert "prefect" not in " ".join(sys.modules) or True  # the scan ran in another process
 
 
 def test_hostile_nesting_is_as001_and_scan_and_check_complete(write_files: WriteFiles) -> None:

@@ -38,11 +38,12 @@ def test_acme_scan_public_names() -> None:
         assert hasattr(acme_scan, name)
 
 
-def test_scanner_never_imports_prefect() -> None:
+def test_scanner_never_imports_prefect_or_airflow() -> None:
     code = (
         "import sys, acme_scan, acme_scan.cli.scan;"
         "acme_scan.scan_project('examples/acme_prefect', write=False);"
-        "bad = [m for m in sys.modules if m == 'prefect' or m.startswith('prefect.')];"
+        "acme_scan.scan_project('examples/acme_airflow', write=False);"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('prefect', 'airflow')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run(

@@ -326,3 +326,15 @@ def test_a_state_whose_layout_does_not_fit_is_a_full_scan(tmp_path: Path, damage
     assert (tmp_path / ".acme_scan" / "index.json").read_bytes() == cold.to_bytes()
     assert incremental.summary == cold.summary
     assert "layout" in orjson.loads(state_path.read_bytes())  # the next scan can splice
+
+
+def test_one_indexer_scanning_again_after_edits_equals_cold(tmp_path: Path) -> None:
+    """The same Indexer (as `watch` keeps one) scans, the tree changes, it scans again:
+    its data is the new index, never what it held before."""
+    generate(tmp_path, 20)
+    indexer = Indexer(tmp_path)
+    indexer.scan()  # the bytes built and written, parsed only if asked for
+    victim = sorted((tmp_path / "proj").rglob("*.py"))[2]
+    victim.write_text("from prefect import flow\n\n@flow(name='edited')\ndef edited(): ...\n")
+    indexer.scan()
+    assert indexer.data == scan_project(tmp_path, reuse=False, write=False).data

@@ -724,7 +724,7 @@ class Indexer:
         self._lazy, self._lazy_write = True, write
         self._lazy_stats = file_stats
         self._lazy_digest = index_digest
-        self._data = None
+        self._data, self._raw = None, None
 
     def _load(self) -> Json:
         self._ensure_loaded()

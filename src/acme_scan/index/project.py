@@ -667,14 +667,14 @@ class Indexer:
             jobs: list[Job] = []
             root = str(self.root)
             for rel in discovered:
+                if not rel.isascii() and index_key(rel) != rel:
+                    return None  # a name that is not UTF-8: the full path reports it
                 try:
                     stat = os.stat(f"{root}/{rel}")
                 except (FileNotFoundError, NotADirectoryError):
                     continue
-                if not S_ISREG(stat.st_mode) or index_key(rel) != rel:
-                    if not S_ISREG(stat.st_mode):
-                        continue
-                    return None  # a name that is not UTF-8: the full path reports it
+                if not S_ISREG(stat.st_mode):
+                    continue
                 known = files.get(rel)
                 rels.append(rel)
                 if (

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import textwrap
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,22 @@ def write_files(tmp_path: Path) -> WriteFiles:
         return root
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind() -> Iterator[None]:
+    """A test must stop the threads it starts (within a second of its end).
+
+    A thread left running in the pytest process makes every later scan refuse to fork its
+    worker pool (`index.workers._can_fork`): the pool tests would then silently scan in
+    process, and a test that kills a worker would kill pytest itself.
+    """
+    before = {thread.ident for thread in threading.enumerate()}
+    yield
+    deadline = time.monotonic() + 1.0
+    while True:
+        left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert not left, f"threads left running: {[t.name for t in left]}"

@@ -143,8 +143,13 @@ class _Listener:
                     self.requests.append(connection.recv(65536))
 
     def close(self) -> None:
+        # Closing a listening socket does not wake a thread blocked in accept(); shutting
+        # it down does (accept fails), so the serving thread ends here.
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)
         self.socket.close()
         self.thread.join(timeout=5)
+        assert not self.thread.is_alive()
 
 
 LIST_DEPLOYMENTS = """\

@@ -22,10 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
-
-if TYPE_CHECKING:
-    from acme_portal_sdk.prefect.report import DeployReport
+from typing import ClassVar, Protocol
 
 #: The Prefect setting that names the server; every server error message names it.
 API_URL_SETTING = "PREFECT_API_URL"
@@ -172,10 +169,55 @@ class SourceDeploymentNotFoundError(ServerError):
     """The deployment to promote does not exist in the source environment."""
 
 
+class DeployedOne(Protocol):
+    """A deployment written to the server, as a `DeploymentsFailedError` report holds it."""
+
+    @property
+    def flow_name(self) -> str: ...
+    @property
+    def deployment_name(self) -> str: ...
+    @property
+    def deployment_id(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+
+
+class FailedOne(Protocol):
+    """A deployment not written, and why, as a `DeploymentsFailedError` report holds it."""
+
+    @property
+    def flow_name(self) -> str: ...
+    @property
+    def deployment_name(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def error_type(self) -> str: ...
+    @property
+    def attempted(self) -> bool: ...
+
+
+class FailureReport(Protocol):
+    """What a `DeploymentsFailedError` carries: `prefect.report.DeployReport` is one. A
+    protocol, so that this module, the bottom of the SDK, imports nothing of it."""
+
+    @property
+    def deployed(self) -> Sequence[DeployedOne]: ...
+    @property
+    def failed(self) -> Sequence[FailedOne]: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def urls(self) -> list[str]: ...
+    def lines(self) -> list[str]: ...
+
+
 class DeploymentsFailedError(AcmePortalError):
     """Some deployments (or promotions) failed; `report` says which succeeded and which not."""
 
-    def __init__(self, report: DeployReport) -> None:
+    def __init__(self, report: FailureReport) -> None:
         self.report = report
         failed = "; ".join(f"{f.deployment_name}: {f.message}" for f in report.failed)
         deployed = ", ".join(o.deployment_name for o in report.deployed) or "none"

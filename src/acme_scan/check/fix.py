@@ -1,10 +1,10 @@
 """Fixes as values (ruff's model): text edits over source ranges, marked safe or unsafe.
 
-Rules only find; once every rule has run, `plan_fixes` asks a fixer per rule code for the
-fix of each finding (the Python fixers parse with LibCST, only the files being fixed; the
-deploy-config fixers read the YAML text), and `apply_fixes` applies the chosen ones to each
-file in one pass, skipping a fix whose edits overlap one applied before (it is left for the
-next run). Everything outside the edited ranges is kept byte for byte.
+Rules only find; once every rule has run, `plan_fixes` asks a fixer per rule code (see
+`fixers`) for the fix of each finding (the Python fixers parse with LibCST, only the files
+being fixed; the deploy-config fixers read the YAML text), and `apply_fixes` applies the
+chosen ones to each file in one pass, skipping a fix whose edits overlap one applied before
+(it is left for the next run). Everything outside the edited ranges is kept byte for byte.
 
 A fixer answers a `Fix`, or a `str` saying why this finding cannot be fixed safely enough to
 offer one (reported as "not fixed").
@@ -75,24 +75,8 @@ class Project:
     flow_names: frozenset[str] = frozenset()
 
 
-#: The rules that have a fixer (known without importing the fixers).
+#: The rules that have a fixer (known without importing the fixers: `fixers.default_fixers`).
 FIXABLE = frozenset({"AS101", "AS102", "AS106", "AS301", "AS303", "AS307"})
-
-
-def default_fixers() -> dict[str, Fixer]:
-    """The fixer of each code of `FIXABLE` (LibCST is imported only now)."""
-    from acme_scan.check import codemods, config_fixes
-
-    fixers: dict[str, Fixer] = {
-        "AS101": codemods.fix_positional_name,
-        "AS102": codemods.fix_invalid_name,
-        "AS106": codemods.fix_unknown_keyword,
-        "AS301": config_fixes.fix_misread_value,
-        "AS303": config_fixes.fix_unknown_key,
-        "AS307": config_fixes.fix_ignored_key,
-    }
-    assert set(fixers) == FIXABLE
-    return fixers
 
 
 class Source:

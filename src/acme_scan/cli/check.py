@@ -19,11 +19,11 @@ from acme_scan.check.fix import (
     Fix,
     Project,
     apply_fixes,
-    default_fixers,
     plan_fixes,
     unified_diff,
     write_fixed,
 )
+from acme_scan.check.fixers import default_fixers
 from acme_scan.check.formats import (
     HUMAN_FORMATS,
     RENDERERS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -308,58 +308,119 @@ def _git_files(root: Path) -> list[str] | None:
 _NOT_A_WORK_TREE = ("not a git repository", "must be run in a work tree")
 
 
-def _walk(
-    root: Path, respect_gitignore: bool, problems: list[tuple[str, str]] | None = None
+def walk(
+    root: Path,
+    start: str = "",
+    *,
+    gitignore: bool,
+    on_error: Callable[[str, OSError], None] | None = None,
 ) -> Iterator[str]:
-    specs: list[tuple[str, pathspec.PathSpec[Any]]] = []
+    """The one walk of a project's tree: POSIX paths (relative to `root`) of the `.py` files
+    at and below the folder `start` ("" is the root): depth first, by name.
 
-    def ignored(rel: str, is_dir: bool) -> bool:
-        for base, spec in specs:
-            if base and not rel.startswith(base + "/"):
-                continue
-            sub = rel[len(base) + 1 :] if base else rel
-            if spec.match_file(sub + ("/" if is_dir else "")):
-                return True
-        return False
-
+    Folders the default rules exclude are not entered, nor linked folders; a file link is
+    listed only when it stays inside the root. With `gitignore`, `.gitignore` files (those
+    above `start` too) prune what they ignore. A folder that cannot be listed is passed to
+    `on_error` (its POSIX path, the error) and skipped. Nothing else is filtered: the
+    settings, virtualenvs and git's own view are for the caller (`_basic_filter`,
+    `filter_candidates`). Used by `discover` (the full listing, outside git) and by
+    `Indexer.update` (the folders events name).
+    """
+    start = start.strip("/")
+    inherited = _specs_above(root, start, gitignore)
+    if inherited is None:
+        return
     # Iterative (a folder 1,000 levels deep must not exhaust the stack): each folder to
     # list comes with the .gitignore specs of its ancestors.
-    stack: list[tuple[Path, str, tuple[tuple[str, pathspec.PathSpec[Any]], ...]]] = [(root, "", ())]
+    stack: list[tuple[Path, str, _Specs]] = [(root / start if start else root, start, inherited)]
     while stack:
-        directory, rel_dir, inherited = stack.pop()
-        specs[:] = inherited
-        if respect_gitignore:
-            gitignore = directory / ".gitignore"
+        directory, rel_dir, specs = stack.pop()
+        if gitignore:
+            gitignore_file = directory / ".gitignore"
             try:
-                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+                lines = gitignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 lines = []
             if lines:
-                specs.append((rel_dir, gitignore_spec(lines)))
-        mine = tuple(specs)
+                specs = (*specs, (rel_dir, gitignore_spec(lines)))
         try:
             with os.scandir(directory) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
-            logger.warning("cannot list %s: %s", directory, exc.strerror or exc)
-            if problems is not None:
-                problems.append((rel_dir, exc.strerror or str(exc)))
+            if on_error is not None:
+                on_error(rel_dir, exc)
             entries = []
-        folders: list[tuple[Path, str, tuple[tuple[str, pathspec.PathSpec[Any]], ...]]] = []
+        folders: list[tuple[Path, str, _Specs]] = []
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if _excluded_dir_name(entry.name, not rel_dir) or ignored(rel, True):
+                    if _excluded_dir_name(entry.name, not rel_dir) or _ignored(specs, rel, True):
                         continue
-                    folders.append((Path(entry.path), rel, mine))
+                    folders.append((Path(entry.path), rel, specs))
                 elif (
                     entry.name.endswith(".py")
                     and entry.is_file()
-                    and not ignored(rel, False)
+                    and not _ignored(specs, rel, False)
                     and (not entry.is_symlink() or _inside_root(root, rel))
                 ):
                     yield rel
             except OSError:
                 continue
         stack.extend(reversed(folders))
+
+
+#: The `.gitignore` specs in force in a folder: (the folder they came from, the spec).
+_Specs = tuple[tuple[str, "pathspec.PathSpec[Any]"], ...]
+
+
+def _ignored(specs: _Specs, rel: str, is_dir: bool) -> bool:
+    for base, spec in specs:
+        if base and not rel.startswith(base + "/"):
+            continue
+        sub = rel[len(base) + 1 :] if base else rel
+        if spec.match_file(sub + ("/" if is_dir else "")):
+            return True
+    return False
+
+
+def _specs_above(root: Path, start: str, gitignore: bool) -> _Specs | None:
+    """The `.gitignore` specs of the folders above `start` (with `gitignore`), or None when
+    the walk from the root would never reach `start` (an excluded, ignored or linked folder
+    on the way)."""
+    specs: _Specs = ()
+    if not start:
+        return specs
+    parts = start.split("/")
+    for depth, name in enumerate(parts):
+        base = "/".join(parts[:depth])
+        if gitignore:
+            try:
+                lines = (root / base / ".gitignore").read_text("utf-8", "replace").splitlines()
+            except OSError:
+                lines = []
+            if lines:
+                specs = (*specs, (base, gitignore_spec(lines)))
+        rel = f"{base}/{name}" if base else name
+        if (
+            _excluded_dir_name(name, depth == 0)
+            or _ignored(specs, rel, True)
+            or os.path.islink(root / rel)
+        ):
+            return None
+    return specs
+
+
+def _walk(
+    root: Path, respect_gitignore: bool, problems: list[tuple[str, str]] | None = None
+) -> Iterator[str]:
+    """The full listing outside git: every folder that cannot be listed is a warning."""
+
+    def unlistable(rel_dir: str, exc: OSError) -> None:
+        logger.warning(
+            "cannot list %s: %s", root / rel_dir if rel_dir else root, exc.strerror or exc
+        )
+        if problems is not None:
+            problems.append((rel_dir, exc.strerror or str(exc)))
+
+    return walk(root, gitignore=respect_gitignore, on_error=unlistable)

@@ -32,7 +32,7 @@ import orjson
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.confined import OutsideRootError
 from acme_scan.errors import IndexFileError, RootError
-from acme_scan.index.discovery import discover, filter_candidates, is_excluded_dir
+from acme_scan.index.discovery import discover, filter_candidates, walk
 from acme_scan.index.store import (
     Segments,
     assemble,
@@ -456,7 +456,7 @@ class Indexer:
             prefix = f"{rel}/" if rel else ""
             if os.path.isdir(full) and not os.path.islink(full):
                 candidates.update(r for r in self.records if r.startswith(prefix))
-                candidates.update(_files_below(self.root, rel))
+                candidates.update(walk(self.root, rel, gitignore=False))
             else:
                 candidates.add(rel)
                 candidates.update(r for r in self.records if r.startswith(prefix))
@@ -828,17 +828,6 @@ class Indexer:
             summary=result_summary,
             root=self.root,
         )
-
-
-def _files_below(root: Path, rel_dir: str) -> list[str]:
-    found: list[str] = []
-    base = os.path.join(root, rel_dir)
-    for directory, dirs, files in os.walk(base):
-        rel = os.path.relpath(directory, root).replace(os.sep, "/")
-        rel = "" if rel == "." else rel
-        dirs[:] = [d for d in dirs if not is_excluded_dir(f"{rel}/{d}" if rel else d)]
-        found.extend(f"{rel}/{name}" if rel else name for name in files if name.endswith(".py"))
-    return found
 
 
 def build_index(

@@ -1,26 +1,27 @@
 """Keep a project's index file equal to what a cold scan would write, as its files change.
 
 File-system events are hints (`hints`): the paths they name, both sides of moves, are
-gathered until the tree has been quiet for `quiet` seconds (50 ms by default), or for at
-most `max_wait` (1 s) after the first, since editors and `git checkout` change files in
-bursts; then `Indexer.update` re-checks those paths on disk and decides from what is there.
-So an atomic save (temporary file renamed over), a backup dance (original renamed away, new
-file written, backup deleted) or a checkout of a thousand files is one pass, and an event
-that says the wrong thing costs nothing as long as one names the path. A folder created or
-moved in is watched first, then passed itself to `update`, which lists it: files written
-in it before its watch existed are found so. What is watched: see `watches` and `folders`.
+gathered (`batching`) until the tree has been quiet for `quiet` seconds (50 ms by default),
+or for at most `max_wait` (1 s) after the first, since editors and `git checkout` change
+files in bursts; then `Indexer.update` re-checks those paths on disk and decides from what
+is there. So an atomic save (temporary file renamed over), a backup dance (original renamed
+away, new file written, backup deleted) or a checkout of a thousand files is one pass, and
+an event that says the wrong thing costs nothing as long as one names the path. A folder
+created or moved in is watched first, then passed itself to `update`, which lists it: files
+written in it before its watch existed are found so. What is watched: see `watches` and
+`folders`.
 
 A reconcile (a full incremental `Indexer.scan()`, then the folders surveyed again) runs when
 a `.gitignore` changes, when the settings change (with a new `Indexer`), every
 `reconcile_interval` seconds (60 by default; cheap: unchanged files are not read), when
 watchdog reports that the kernel dropped events, and after a move to polling.
 
-One writer: the index's lock (`lock.IndexLock`) is held from `start` to `stop`. Other
-writers (`acme-scan scan`, `check`) still write atomically; after each pass, the watcher
-checks that the index file is still the one it wrote (device, inode, size, mtime), and if
-another process replaced or deleted it, writes it again from memory (when its bytes differ).
-Readers come first: the index is only ever replaced whole (temporary file, fsync, rename),
-and only when its bytes change.
+One writer (`keeper`): the index's lock (`lock.IndexLock`) is held from `start` to `stop`.
+Other writers (`acme-scan scan`, `check`) still write atomically; after each pass, the
+watcher checks that the index file is still the one it wrote (device, inode, size, mtime),
+and if another process replaced or deleted it, writes it again from memory (when its bytes
+differ). Readers come first: the index is only ever replaced whole (temporary file, fsync,
+rename), and only when its bytes change.
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler, FileSystemM
 
 from acme_scan.errors import AcmeScanError, ConfigError, RootError
 from acme_scan.index.project import Indexer, ProjectScan
-from acme_scan.index.store import dump_raw, write_raw
 from acme_scan.settings import load_settings
+from acme_scan.watch.batching import Batcher
 from acme_scan.watch.hints import Hints, Kind, OwnFiles, classify, tops
-from acme_scan.watch.lock import IndexLock
+from acme_scan.watch.keeper import IndexKeeper
 from acme_scan.watch.watches import Watches
 
 logger = logging.getLogger(__name__)
@@ -131,20 +132,16 @@ class Watcher:
         self.last_update: WatchUpdate | None = None
 
         self._indexer: Indexer | None = None
-        self._lock: IndexLock | None = None
+        self._keeper: IndexKeeper | None = None
         self._watches: Watches | None = None
         self._worker: threading.Thread | None = None
         self._handler = _Handler(self._on_event)
-        self._cond = threading.Condition()  # guards _hints, _stopping, _next_reconcile
-        self._hints = Hints()
-        self._stopping = False
-        self._next_reconcile: float | None = None
+        self._batcher = Batcher()
         self._updated = threading.Condition()  # guards generation and last_update
         self._halted = threading.Event()
         self._root_str = ""
         self._root_identity = (0, 0)
         self._own: OwnFiles | None = None
-        self._index_key: tuple[int, ...] | None = None
 
     # -- the public surface ---------------------------------------------------------------
 
@@ -178,9 +175,9 @@ class Watcher:
             raise RuntimeError("a Watcher starts once")
         indexer = Indexer(self._root_arg, index_path=self._index_arg, workers=self.workers)
         self._indexer = indexer
-        lock = IndexLock(indexer.index_path, indexer.confined_to)
-        lock.acquire()
-        self._lock = lock
+        keeper = IndexKeeper(indexer.index_path, indexer.confined_to)
+        keeper.acquire()
+        self._keeper = keeper
         self._root_str = str(indexer.root)
         self._root_identity = _identity(indexer.root)
         self._own = OwnFiles(indexer.root, indexer.index_path)
@@ -198,13 +195,13 @@ class Watcher:
             watches.sync("", indexer.settings, indexer.records, force=False)
             watches.lost_events = False
             result = indexer.scan()  # what changed before the watches were in place
-            self._guard_index(written=False)
+            keeper.guard(False, indexer.data)
             self._schedule_reconcile()
             self._worker = threading.Thread(target=self._run, name="acme-scan-watch", daemon=True)
             self._worker.start()
         except BaseException:
             watches.stop()
-            lock.release()
+            keeper.release()
             self._halted.set()
             raise
         logger.info(
@@ -218,16 +215,14 @@ class Watcher:
 
     def stop(self) -> None:
         """Apply the paths already hinted, stop watching, release the lock (idempotent)."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
+        self._batcher.stop()
         worker = self._worker
         if worker is not None and worker is not threading.current_thread():
             worker.join()
         if self._watches is not None:
             self._watches.stop()
-        if self._lock is not None:
-            self._lock.release()
+        if self._keeper is not None:
+            self._keeper.release()
         self._halted.set()
         with self._updated:
             self._updated.notify_all()
@@ -257,7 +252,7 @@ class Watcher:
 
     def request_reconcile(self) -> None:
         """Ask for a reconcile (after the quiet period), as a dropped-events warning does."""
-        self._add_hint(Kind.RECONCILE, "")
+        self._batcher.add(Kind.RECONCILE, "")
 
     def __enter__(self) -> Watcher:
         self.start()
@@ -282,20 +277,13 @@ class Watcher:
             hint = classify(rel, event.is_directory, self._own) if rel is not None else None
             if hint is not None:
                 logger.debug("hint: %s %s", hint[0].value, hint[1] or ".")
-                self._add_hint(*hint)
-
-    def _add_hint(self, kind: Kind, rel: str) -> None:
-        with self._cond:
-            was_idle = not self._hints
-            self._hints.add(kind, rel, time.monotonic())
-            if was_idle:
-                self._cond.notify_all()
+                self._batcher.add(*hint)
 
     # -- the watcher's thread -------------------------------------------------------------
 
     def _run(self) -> None:
         try:
-            while (hints := self._next_hints()) is not None:
+            while (hints := self._batcher.take(self.quiet, self.max_wait)) is not None:
                 self._apply(hints)
         except BaseException as exc:
             logger.debug("the watcher stops on an error", exc_info=True)
@@ -305,37 +293,13 @@ class Watcher:
             with self._updated:
                 self._updated.notify_all()
 
-    def _next_hints(self) -> Hints | None:
-        """Wait for hints to act on (quiet period, maximum wait) or a reconcile to be due;
-        None when stopping with nothing left to re-check."""
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                hints = self._hints
-                if self._stopping:
-                    self._hints = Hints()
-                    if not (hints.files or hints.folders):
-                        return None
-                    hints.reconcile = hints.settings = False
-                    return hints
-                if hints:
-                    due = hints.due(self.quiet, self.max_wait)
-                    if now >= due:
-                        self._hints = Hints()
-                        return hints
-                    self._cond.wait(min(due - now, threading.TIMEOUT_MAX))
-                elif self._next_reconcile is not None and now >= self._next_reconcile:
-                    return Hints(reconcile=True)
-                else:
-                    wait = None if self._next_reconcile is None else self._next_reconcile - now
-                    self._cond.wait(None if wait is None else min(wait, threading.TIMEOUT_MAX))
-
     def _apply(self, hints: Hints) -> None:
         started = time.perf_counter()
         if _identity(self.root) != self._root_identity:
             raise RootError(self.root, "the root folder was deleted or moved; stopping")
-        watches = self._watches
+        watches, keeper = self._watches, self._keeper
         assert watches is not None
+        assert keeper is not None
         before = self.indexer.data
         paths: tuple[str, ...] = ()
         written = False
@@ -360,14 +324,11 @@ class Watcher:
                 update = self.indexer.update(paths)
                 written = update.written
                 added, removed, changed = update.added, update.removed, update.changed
-            self._guard_index(written)
+            keeper.guard(written, self.indexer.data)
         except AcmeScanError as exc:  # an unwritable index, say: tried again soon
             logger.error("%s", exc)
-            self._index_key = None
-            with self._cond:
-                soon = time.monotonic() + RETRY_AFTER
-                if self._next_reconcile is None or self._next_reconcile > soon:
-                    self._next_reconcile = soon
+            keeper.forget()
+            self._batcher.reconcile_within(RETRY_AFTER)
         self._log_changes(added, removed, changed, before)
         seconds = time.perf_counter() - started
         logger.debug(
@@ -433,20 +394,7 @@ class Watcher:
         return True
 
     def _schedule_reconcile(self) -> None:
-        with self._cond:
-            interval = self.reconcile_interval
-            self._next_reconcile = time.monotonic() + interval if interval else None
-
-    def _guard_index(self, written: bool) -> None:
-        """Make sure the index file is still the one this watcher wrote last."""
-        key = _file_key(self.index_path)
-        if not written and (key is None or key != self._index_key):
-            data = self.indexer.data
-            assert data is not None
-            if write_raw(dump_raw(data), self.index_path, self.indexer.confined_to):
-                logger.info("the index file was replaced or deleted by another process: rewrote it")
-            key = _file_key(self.index_path)
-        self._index_key = key
+        self._batcher.schedule_reconcile(self.reconcile_interval)
 
     def _log_changes(
         self, added: list[str], removed: list[str], changed: list[str], before: Json | None
@@ -476,14 +424,6 @@ def _identity(path: Path) -> tuple[int, int]:
     except OSError:
         return (0, 0)
     return (info.st_dev, info.st_ino)
-
-
-def _file_key(path: Path) -> tuple[int, ...] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _flows_by_id(data: Json | None) -> dict[str, Json]:

@@ -27,8 +27,8 @@ EXAMPLE = ROOT / "examples" / "acme_prefect"
 SUITE = [
     "tests/scanner/test_spellings.py",
     "tests/scanner/test_branches.py",
-    "tests/test_golden.py",
-    "tests/test_cli.py",
+    "tests/index/test_golden.py",
+    "tests/cli/test_cli.py",
     "tests/sdk",
     "tests/test_hostile.py",  # the linear globs: atomic groups are 3.11+ syntax
 ]

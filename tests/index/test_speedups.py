@@ -15,7 +15,7 @@ from acme_scan.scanner import could_define_flows
 from benchmarks.generate import generate
 from tests.conftest import FIXTURES
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 POSITION_CASES = {
     "decorators": """

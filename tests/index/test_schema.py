@@ -12,7 +12,7 @@ from acme_scan import dump_index, scan_project
 from acme_scan.cli.schema import index_schema
 from tests.conftest import FIXTURES
 
-SCHEMA = Path(__file__).parent.parent / "schema" / "index.schema.json"
+SCHEMA = Path(__file__).parents[2] / "schema" / "index.schema.json"
 
 
 def test_committed_schema_matches_models() -> None:

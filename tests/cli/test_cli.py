@@ -12,7 +12,7 @@ import pytest
 from acme_scan.cli import main
 from tests.conftest import WriteFiles
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples" / "acme_prefect"
 
 

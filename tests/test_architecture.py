@@ -226,3 +226,29 @@ def test_the_print_finder_finds_prints(tmp_path: Path, source: str) -> None:
     assert len(list(output_calls(tmp_path / "example.py"))) == 1
     assert not is_cli("acme_scan.index.example")
     assert is_cli("acme_scan.cli.example")
+
+
+def test_each_invariant_of_architecture_md_names_tests_that_exist() -> None:
+    """ARCHITECTURE.md's invariants table: every row names a test, and every test it names
+    (`tests/x.py::test_y`, or `::test_y` / `test_y` for the file named before) exists."""
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = [
+        line for line in text[text.index("## Invariants") :].splitlines() if line.startswith("| ")
+    ][1:]  # the header row
+    assert rows
+    missing = []
+    for row in rows:
+        named = [cell for cell in row.split("`") if "test_" in cell and " " not in cell]
+        assert named, row
+        current = ""
+        for name in named:
+            file, _, test = name.rpartition("::") if "::" in name else ("", "", name)
+            current = file or current
+            path = ROOT / current
+            defined = path.is_file() and any(
+                isinstance(node, ast.FunctionDef) and node.name == test
+                for node in ast.walk(ast.parse(path.read_bytes()))
+            )
+            if not defined:
+                missing.append(f"{current}::{test}")
+    assert missing == []

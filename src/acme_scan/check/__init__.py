@@ -1,5 +1,7 @@
 """`acme-scan check`: project-wide rules over the flow index and the deploy config.
 
+May import `index`, the scanner and the shared top-level modules; never `watch` or `cli`.
+
 - `rules`: the catalogue (codes, default severities, docs);
 - `run_check(root, paths)`: scan (incrementally), run the selected rules, filter by paths,
   apply suppression comments;

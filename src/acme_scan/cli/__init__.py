@@ -1,5 +1,7 @@
 """`acme-scan`: one small module per subcommand, each `main(argv) -> int`.
 
+May import every layer (`scanner`, `index`, `watch`, `check`) and the top-level modules.
+
 Exit codes: 0 success, 1 findings (commands that check), 2 usage or input error (bad
 arguments, a missing root, invalid settings, an unwritable index), 3 internal error.
 Only this package prints; results go to stdout, everything for people to stderr.

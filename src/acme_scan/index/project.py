@@ -11,7 +11,7 @@ parser unless a file must be parsed, and when nothing changed it writes nothing.
 When some files changed, the index is not even parsed: the state file says where each
 path's records lie in the index bytes (`store.assemble`), so the changed files' records are
 put in place of theirs and every other path's bytes are copied (`store.splice`). The result
-is byte for byte what a cold scan writes (tests/test_incremental.py).
+is byte for byte what a cold scan writes (tests/index/test_incremental.py).
 """
 
 from __future__ import annotations

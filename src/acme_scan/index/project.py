@@ -16,7 +16,6 @@ is byte for byte what a cold scan writes (tests/index/test_incremental.py).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -30,17 +29,16 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from acme_scan._version import SCHEMA_VERSION, __version__
-from acme_scan.confined import OutsideRootError
 from acme_scan.errors import IndexFileError, RootError
 from acme_scan.index.discovery import discover, filter_candidates, walk
+from acme_scan.index.reuse import to_rescan, trusted
+from acme_scan.index.state import StateFile, file_stats
 from acme_scan.index.store import (
     Segments,
     assemble,
     digest,
     dump_raw,
-    dump_state,
     load_raw_digest,
-    load_state,
     old_records,
     path_segments,
     read_index_bytes,
@@ -242,24 +240,13 @@ class Indexer:
         return indexer
 
     @property
-    def state_path(self) -> Path:
-        """The small file that says which files the index was built from (their sizes and
-        mtimes, the root, the digest of the index bytes written).
-
-        Beside the index in acme-scan's own `.acme_scan/` folder (which ignores itself in
-        git); for an index kept elsewhere, in the root's `.acme_scan/` folder, named after
-        the index, so the user's tree gets no companion file.
-        """
-        if self.index_path.parent.name == ".acme_scan":
-            return self.index_path.with_name(self.index_path.name + ".state")
-        key = hashlib.blake2b(str(self.index_path).encode(), digest_size=6).hexdigest()
-        return self.root / ".acme_scan" / f"{self.index_path.name}.{key}.state"
+    def state(self) -> StateFile:
+        """The state file of the index (see `state`)."""
+        return StateFile(self.root, self.index_path, self.confined_to, self.settings)
 
     @property
-    def _state_confined_to(self) -> Path | None:
-        if self.index_path.parent.name == ".acme_scan":
-            return self.confined_to
-        return self.root
+    def state_path(self) -> Path:
+        return self.state.path
 
     def _ensure_loaded(self) -> None:
         if self._raw is not None:  # the bytes just built: parsed only when asked for
@@ -363,13 +350,12 @@ class Indexer:
             if not S_ISREG(stat.st_mode):
                 continue
             rels.append(rel)
-            # Unchanged size and mtime: trust the record, unless the file may have changed
-            # within the same clock tick as the index was written ("racy": re-hashed).
+            known = old_stats.get(rel)  # the reuse rule: `reuse.trusted` (racy files re-hashed)
             if (
                 old is not None
                 and old["size"] == stat.st_size
-                and old_stats.get(rel) == (stat.st_size, stat.st_mtime_ns)
-                and stat.st_mtime_ns < index_mtime
+                and known is not None
+                and trusted(known, (stat.st_size, stat.st_mtime_ns), index_mtime)
             ):
                 stats.reused += 1
                 records[rel] = old
@@ -573,34 +559,15 @@ class Indexer:
     def _write_state(
         self, entries: dict[str, list[Any]], summary: Summary, records: int, index_digest: str
     ) -> None:
-        """The state file: `entries` by path are [size, mtime_ns, status] and, when the
-        layout is known, [flows, diagnostics, and the three segment lengths] too."""
-        try:
-            index = os.stat(self.index_path)
-        except OSError:
-            return
-        if not S_ISREG(index.st_mode):
-            return  # `-o /dev/null`: nothing a later scan could reuse
-        state: Json = {
-            "schema_version": SCHEMA_VERSION,
-            "scanner_version": __version__,
-            "settings_hash": self.settings.digest(),
-            "root": self.root.as_posix(),
-            "index": [index.st_size, index.st_mtime_ns],
-            "index_digest": index_digest,
-            "files": entries,
-            "summary": {
-                "flows": summary.flows,
-                "files_with_flows": summary.files_with_flows,
-                "diagnostics": summary.diagnostics,
-            },
+        """The state file, with the layout when it is known for every record."""
+        complete = self._layout is not None and len(entries) == records
+        layout = self._layout[0] if self._layout is not None and complete else None
+        totals = {
+            "flows": summary.flows,
+            "files_with_flows": summary.files_with_flows,
+            "diagnostics": summary.diagnostics,
         }
-        if self._layout is not None and len(entries) == records:
-            state["layout"] = self._layout[0]
-        try:
-            write_raw(dump_state(state), self.state_path, self._state_confined_to)
-        except (IndexFileError, OutsideRootError) as exc:
-            logger.debug("no state file: %s", exc)
+        self.state.write(entries, totals, index_digest, layout)
 
     def _previous_index(
         self, stats: ScanStats
@@ -631,17 +598,12 @@ class Indexer:
         ):
             logger.info("index written by another scanner version or settings; re-validating all")
             return None, 0, {}
-        state = load_state(self.state_path, self._state_confined_to)
-        if (
-            state is None
-            or state.get("index_digest") != index_digest
-            or state.get("root") != self.root.as_posix()
-            or not isinstance(state.get("files"), dict)
-        ):
+        state = self.state.load()
+        if not self.state.vouches_for(state, index_digest):
             logger.info("%s was not written by this checkout's last scan; rebuilding it", path)
             return None, 0, {}
-        file_stats = _file_stats(state["files"])
-        return data, index_stat.st_mtime_ns, file_stats
+        assert state is not None
+        return data, index_stat.st_mtime_ns, file_stats(state["files"])
 
     def _from_state(
         self, discovered: list[str], stats: ScanStats, write: bool, progress: Progress | None
@@ -650,40 +612,18 @@ class Indexer:
         when nothing changed, nothing is read; when some files changed, only they are
         scanned, and their records replace theirs in the index bytes (`store.splice`).
         None when the state cannot vouch for the index (the full path then decides)."""
-        state = load_state(self.state_path, self._state_confined_to)
-        if (
-            state is None
-            or state.get("scanner_version") != __version__
-            or state.get("settings_hash") != self.settings.digest()
-            or state.get("root") != self.root.as_posix()
-        ):
+        state = self.state.load()
+        if state is None or not self.state.is_current(state):
             return None
         try:
             index = os.stat(self.index_path)
             files: dict[str, list[Any]] = state["files"]
             if state["index"] != [index.st_size, index.st_mtime_ns]:
                 return None  # rewritten by someone else since
-            rels: list[str] = []
-            jobs: list[Job] = []
-            root = str(self.root)
-            for rel in discovered:
-                if not rel.isascii() and index_key(rel) != rel:
-                    return None  # a name that is not UTF-8: the full path reports it
-                try:
-                    stat = os.stat(f"{root}/{rel}")
-                except (FileNotFoundError, NotADirectoryError):
-                    continue
-                if not S_ISREG(stat.st_mode):
-                    continue
-                known = files.get(rel)
-                rels.append(rel)
-                if (
-                    known is None
-                    or known[0] != stat.st_size
-                    or known[1] != stat.st_mtime_ns
-                    or stat.st_mtime_ns >= index.st_mtime_ns
-                ):
-                    jobs.append(Job(rel, None, stat.st_size))
+            rescan = to_rescan(str(self.root), discovered, files, index.st_mtime_ns)
+            if rescan is None:
+                return None
+            rels, jobs = rescan
             if not jobs and rels == list(files):
                 return self._unchanged(state, stats, write)
             if not write:
@@ -707,7 +647,7 @@ class Indexer:
         for known in files.values():
             _count(known[2], stats)
         stats.files = stats.reused = len(files)
-        self._become_lazy(write, _file_stats(files), state.get("index_digest"))
+        self._become_lazy(write, file_stats(files), state.get("index_digest"))
         return ProjectScan(
             data=self._load,
             index_path=self.index_path if write else None,
@@ -819,7 +759,7 @@ class Indexer:
         )
         self._digest = index_digest
         self._write_state(entries, result_summary, len(entries), index_digest)
-        self._become_lazy(True, _file_stats(entries), index_digest)
+        self._become_lazy(True, file_stats(entries), index_digest)
         return ProjectScan(
             data=self._load,
             index_path=self.index_path,
@@ -849,17 +789,6 @@ def build_index(
         "diagnostics": diagnostics,
         "files": dict(sorted(records.items())),
     }
-
-
-def _file_stats(files: dict[str, Any]) -> dict[str, tuple[int, int]]:
-    """(size, mtime_ns) by path, from a state file's `files` (malformed entries dropped)."""
-    result: dict[str, tuple[int, int]] = {}
-    for rel, known in files.items():
-        if isinstance(known, list) and len(known) in (3, 8):
-            size, mtime = known[0], known[1]
-            if isinstance(size, int) and isinstance(mtime, int):
-                result[rel] = (size, mtime)
-    return result
 
 
 def _summary_of(records: dict[str, Json]) -> Summary:

@@ -261,7 +261,7 @@ def old_records(
 
 
 def dump_state(data: dict[str, Any]) -> bytes:
-    """The bytes of an index's state file (see `acme_scan.index.project.Indexer`): compact JSON."""
+    """The bytes of an index's state file (see `acme_scan.index.state`): compact JSON."""
     return orjson.dumps(data, option=_SORTED) + b"\n"
 
 
@@ -350,7 +350,7 @@ def load_raw_digest(path: Path, root: Path | None = None) -> tuple[dict[str, Any
 
 
 def load_state(path: Path, root: Path | None = None) -> dict[str, Any] | None:
-    """The index's state file (see `Indexer`), or None when it is missing or unusable."""
+    """The index's state file (see `state`), or None when it is missing or unusable."""
     try:
         data = orjson.loads(_read(path, root))
     except (IndexFileError, orjson.JSONDecodeError):

@@ -1,0 +1,48 @@
+"""Reuse decisions: which records of the last index stand without reading their files.
+
+A record is trusted when its file's size and mtime are those it was read with, unless the
+file may have changed within the same clock tick as the index was written ("racy", as git
+calls it): such a file is read and hashed again, and parsed only when its bytes changed
+(`workers`). Both the full incremental scan and the scan decided from the state file alone
+ask `trusted`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from stat import S_ISREG
+from typing import Any
+
+from acme_scan.index.workers import Job, index_key
+
+
+def trusted(known: tuple[int, int], now: tuple[int, int], index_mtime_ns: int) -> bool:
+    """Whether a file read at `known` (size, mtime_ns) and now at `now` is unchanged, for an
+    index written at `index_mtime_ns`."""
+    return known == now and now[1] < index_mtime_ns
+
+
+def to_rescan(
+    root: str, discovered: Sequence[str], files: dict[str, list[Any]], index_mtime_ns: int
+) -> tuple[list[str], list[Job]] | None:
+    """The paths indexed now and the jobs for those whose records cannot be trusted, from a
+    state file's `files` and the files' stats. None when only a full scan can decide (a
+    name that is not UTF-8). `OSError` when a file cannot be looked at."""
+    rels: list[str] = []
+    jobs: list[Job] = []
+    for rel in discovered:
+        if not rel.isascii() and index_key(rel) != rel:
+            return None  # a name that is not UTF-8: the full path reports it
+        try:
+            stat = os.stat(f"{root}/{rel}")
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if not S_ISREG(stat.st_mode):
+            continue
+        known = files.get(rel)
+        rels.append(rel)
+        now = (stat.st_size, stat.st_mtime_ns)
+        if known is None or not trusted((known[0], known[1]), now, index_mtime_ns):
+            jobs.append(Job(rel, None, stat.st_size))
+    return rels, jobs

@@ -212,7 +212,7 @@ import sys, time
 from pathlib import Path
 from acme_scan.index import project, workers
 
-def stuck(root, job, prefilter, frameworks=None):
+def stuck(*args, **kwargs):  # whatever load_and_scan takes
     time.sleep(600)
 
 workers.load_and_scan = stuck

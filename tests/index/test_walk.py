@@ -108,17 +108,9 @@ def test_the_full_listing_is_what_the_tree_holds(tree: Path) -> None:
     }
     if (tree / ".git").exists():
         expected.add("gen/generated.py")
-    else:  # see test_a_nested_gitignore_re_includes_outside_git
-        expected.remove("pkg/keep/keep_gen.py")
     assert set(listed) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outside git, a nested .gitignore's `!pattern` does not re-include a file that a "
-    ".gitignore above ignores (git's rule: the deeper file wins); the full listing and "
-    "the updates agree on it, so the watcher is still a cold scan's equal",
-)
 def test_a_nested_gitignore_re_includes_outside_git(tmp_path: Path) -> None:
     root = tmp_path / "project"
     make_tree(root, tmp_path / "outside")
@@ -158,3 +150,20 @@ def test_files_appearing_in_a_folder_update_to_the_cold_scan(tree: Path, folder:
     shutil.move(away, tree / folder)
     indexer.update([folder], write=False)
     assert indexer.data == cold
+
+
+def test_a_file_event_follows_the_nested_gitignore_outside_git(tmp_path: Path) -> None:
+    """A watcher's file event outside git (`filter_candidates` without git) decides as the
+    walk does: the deeper `!pattern` re-includes, an ignored folder on the way hides."""
+    root = tmp_path / "project"
+    make_tree(root, tmp_path / "outside")
+    settings = load_settings(root)
+    kept = filter_candidates(
+        root, ["pkg/keep/keep_gen.py", "pkg/x_gen.py", "gen/generated.py"], settings
+    )
+    assert kept == {"pkg/keep/keep_gen.py"}
+    indexer = Indexer(root)
+    indexer.scan()
+    (root / "pkg" / "keep" / "keep_gen.py").write_text(FLOW.format(name="edited"))
+    indexer.update(["pkg/keep/keep_gen.py"])
+    assert indexer.data == scan_project(root, reuse=False, write=False).data

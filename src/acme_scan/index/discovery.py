@@ -202,7 +202,10 @@ def _git_files_root(root: Path) -> Path | None:
 
 
 def _gitignored_without_git(root: Path, rel: str, is_dir: bool = False) -> bool:
+    """Whether `.gitignore` files ignore `rel`, as the walk decides: a folder on its way that
+    is ignored hides it (git cannot re-include below it), else its own rules decide."""
     parts = rel.split("/")
+    specs: _Specs = ()
     for depth in range(len(parts)):
         base = "/".join(parts[:depth])
         gitignore = os.path.join(root, base, ".gitignore")
@@ -210,15 +213,12 @@ def _gitignored_without_git(root: Path, rel: str, is_dir: bool = False) -> bool:
             with open(gitignore, encoding="utf-8", errors="replace") as handle:
                 lines = handle.read().splitlines()
         except OSError:
-            continue
-        spec = gitignore_spec(lines)
-        sub = "/".join(parts[depth:])
-        # A file is ignored when it or one of its folders matches.
-        pieces = sub.split("/")
-        for end in range(1, len(pieces) + 1):
-            candidate = "/".join(pieces[:end]) + ("/" if end < len(pieces) or is_dir else "")
-            if spec.match_file(candidate):
-                return True
+            lines = []
+        if lines:
+            specs = (*specs, (base, gitignore_spec(lines)))
+        folder = depth + 1 < len(parts)
+        if _ignored(specs, "/".join(parts[: depth + 1]), folder or is_dir):
+            return True
     return False
 
 
@@ -375,12 +375,15 @@ _Specs = tuple[tuple[str, "pathspec.PathSpec[Any]"], ...]
 
 
 def _ignored(specs: _Specs, rel: str, is_dir: bool) -> bool:
-    for base, spec in specs:
+    """git's rule: the deepest `.gitignore` with a pattern that matches decides (within one
+    file, the last matching pattern: a `!pattern` re-includes what a file above ignores)."""
+    for base, spec in reversed(specs):
         if base and not rel.startswith(base + "/"):
             continue
         sub = rel[len(base) + 1 :] if base else rel
-        if spec.match_file(sub + ("/" if is_dir else "")):
-            return True
+        decision = spec.check_file(sub + ("/" if is_dir else "")).include
+        if decision is not None:
+            return decision
     return False
 
 

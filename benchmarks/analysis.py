@@ -137,6 +137,7 @@ def profile(root: Path, top: int) -> None:
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(top)
     stats.sort_stats("tottime").print_stats(top)
+    stats.print_callers(top)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import tokenize
 from dataclasses import dataclass
@@ -21,6 +22,13 @@ def decode_source(source: bytes) -> str | DecodeFailure:
 
     Returns the text, or a `DecodeFailure` saying which line is undecodable.
     """
+    if not source.startswith(codecs.BOM_UTF8) and b"coding" not in _first_two_lines(source):
+        # No BOM and no PEP 263 cookie (it needs `coding` in one of the first two lines):
+        # `detect_encoding` would answer UTF-8, so valid UTF-8 is decoded straight away.
+        try:
+            return source.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # the full path below says where, as `detect_encoding` would
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     except SyntaxError as exc:  # unknown codec in the cookie, or a BOM/cookie conflict
@@ -41,3 +49,11 @@ def decode_source(source: bytes) -> str | DecodeFailure:
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
+
+
+def _first_two_lines(source: bytes) -> bytes:
+    """The first two lines as `detect_encoding` reads them (split at `\n` only)."""
+    end = source.find(b"\n")
+    if end >= 0:
+        end = source.find(b"\n", end + 1)
+    return source if end < 0 else source[:end]

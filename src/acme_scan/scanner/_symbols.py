@@ -176,18 +176,23 @@ class Scope:
 
     def lookup(self, name: str) -> Symbol:
         """What `name` refers to at the current point of execution in this scope."""
+        if self.kind == "module":
+            symbol = self.state.get(name)
+            return _builtin(name) if symbol is None else symbol
         return self._lookup(name, first=True)
 
     def _lookup(self, name: str, *, first: bool) -> Symbol:
         if self.kind == "module":
-            return self.state.get(name, _builtin(name))
+            symbol = self.state.get(name)
+            return _builtin(name) if symbol is None else symbol
         if self.kind == "class":
             if first and name in self.state:
                 return self.state[name]
             assert self.parent is not None
             return self.parent._lookup(name, first=False)
         if name in self.declared_globals:
-            return self.module().state.get(name, _builtin(name))
+            symbol = self.module().state.get(name)
+            return _builtin(name) if symbol is None else symbol
         if name in self.state:
             return self.state[name]
         assert self.parent is not None

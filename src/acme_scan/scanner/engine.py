@@ -106,14 +106,26 @@ class Source:
     def __init__(self, text: str) -> None:
         self.text = text
         self._lines: list[str] | None = None
+        # In ASCII text a byte offset is a character offset: no line needs re-encoding.
+        self._ascii = text.isascii()
+
+    def lines(self) -> list[str]:
+        """The text's lines (split at `\r\n`, `\r` and `\n`), split on first use."""
+        lines = self._lines
+        if lines is None:
+            text = self.text
+            lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
+            self._lines = lines
+        return lines
 
     def line(self, number: int) -> str:
-        if self._lines is None:
-            self._lines = _LINE_BREAK.split(self.text)
-        return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
+        lines = self._lines if self._lines is not None else self.lines()
+        return lines[number - 1] if 0 < number <= len(lines) else ""
 
     def column(self, line: int, byte_offset: int) -> int:
         """1-based character column of a UTF-8 byte offset in `line`."""
+        if self._ascii:
+            return byte_offset + 1
         text = self.line(line)
         if text.isascii():
             return byte_offset + 1
@@ -127,12 +139,16 @@ class Source:
         end = getattr(node, "end_col_offset", None)
         if first == last:
             text = self.line(first)
-            if text.isascii():
+            if self._ascii or text.isascii():
                 return text[start:end].strip()
             return text.encode("utf-8")[start:end].decode("utf-8", "replace").strip()
         lines = [self.line(number) for number in range(first, last + 1)]
-        lines[0] = lines[0].encode("utf-8")[start:].decode("utf-8", "replace")
-        lines[-1] = lines[-1].encode("utf-8")[:end].decode("utf-8", "replace")
+        if self._ascii:
+            lines[0] = lines[0][start:]
+            lines[-1] = lines[-1][:end]
+        else:
+            lines[0] = lines[0].encode("utf-8")[start:].decode("utf-8", "replace")
+            lines[-1] = lines[-1].encode("utf-8")[:end].decode("utf-8", "replace")
         return "\n".join(lines).strip()
 
 

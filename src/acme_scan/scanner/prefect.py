@@ -94,7 +94,8 @@ def could_define_flows(source: bytes) -> bool:
         return False
     if b"\\" in source:
         source = source.replace(b"\\\r\n", b" ").replace(b"\\\n", b" ")
-    return bool(_IMPORT_PREFECT.search(source) or _FROM_PREFECT.search(source))
+    # `from prefect import` first: the usual spelling, usually near the top.
+    return bool(_FROM_PREFECT.search(source) or _IMPORT_PREFECT.search(source))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Literal
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -109,16 +110,20 @@ def merge(states: Iterable[dict[str, Symbol]], preferred: Preferred) -> dict[str
     states = list(states)
     if len(states) == 1:
         return states[0]
-    names: set[str] = set()
-    for state in states:
-        names.update(state)
+    count = len(states)
+    # Names in the order they are first bound (a recogniser may read the state in order).
+    names = dict.fromkeys(chain.from_iterable(states))
     result: dict[str, Symbol] = {}
     for name in names:
         values = [state[name] for state in states if name in state]
         first = values[0]
-        if len(values) == len(states) and all(value == first for value in values):
-            result[name] = first
-            continue
+        if len(values) == count:
+            for value in values:
+                if value is not first and value != first:
+                    break
+            else:
+                result[name] = first
+                continue
         best = min(values, key=lambda value: _rank(value, preferred))
         rank = _rank(best, preferred)
         if rank == 1:
@@ -217,8 +222,19 @@ def _relevant(symbol: Symbol, relevant: Relevant | None) -> bool:
     return relevant is not None and relevant(symbol)
 
 
+#: `builtins.NAME` symbols already made (a Qual is immutable, so one serves every lookup).
+_BUILTINS: dict[str, Qual] = {}
+#: At most this many are kept (a long-running process scans unbounded sets of names).
+_BUILTINS_KEPT = 4096
+
+
 def _builtin(name: str) -> Symbol:
-    return Qual(f"builtins.{name}")
+    symbol = _BUILTINS.get(name)
+    if symbol is None:
+        symbol = Qual(f"builtins.{name}")
+        if len(_BUILTINS) < _BUILTINS_KEPT:
+            _BUILTINS[name] = symbol
+    return symbol
 
 
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)

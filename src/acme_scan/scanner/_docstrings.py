@@ -42,14 +42,16 @@ def parameter_descriptions(docstring: str | None) -> dict[str, str]:
     with no items is dropped and the last non-empty one wins.
     """
     result: dict[str, str] = {}
-    if not docstring:
+    if not docstring or ":" not in docstring:  # no `Title:` line, so no section
         return result
-    lines = inspect.cleandoc(docstring.rstrip()).split("\n")
+    text = inspect.cleandoc(docstring.rstrip())
+    fences = "```" in text
+    lines = text.split("\n")
     offset = 0
     in_code_block = False
     while offset < len(lines):
         line = lines[offset]
-        if line.lstrip(" ").startswith("```"):
+        if fences and line.lstrip(" ").startswith("```"):
             in_code_block = not in_code_block
         elif not in_code_block and ":" in line and (match := _SECTION.match(line)):
             has_next = offset < len(lines) - 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value, to_json
@@ -61,12 +60,15 @@ _LITERAL = frozenset({"typing.Literal", "typing_extensions.Literal"})
 _JSON_TYPES: dict[type, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
-@dataclass
-class _Context:
-    """A resolver that also collects the `definitions` enums are referenced from."""
+class SchemaContext:
+    """A resolver that also collects the `definitions` enums are referenced from (one serves
+    every annotation of a signature)."""
 
-    lookup: Resolver
-    definitions: dict[str, Any]
+    __slots__ = ("definitions", "lookup")
+
+    def __init__(self, lookup: Resolver, definitions: dict[str, Any]) -> None:
+        self.lookup = lookup
+        self.definitions = definitions
 
     def __call__(self, node: ast.expr) -> Symbol:
         return self.lookup(node)
@@ -80,7 +82,12 @@ def type_schema(
     Enums defined in the scanned module are referenced as Prefect does
     (`{"$ref": "#/definitions/Name"}`), their schema added to `definitions`.
     """
-    context = _Context(resolve, definitions if definitions is not None else {})
+    context = SchemaContext(resolve, definitions if definitions is not None else {})
+    return _schema(node, context, nested=False)
+
+
+def annotation_schema(node: ast.expr, context: SchemaContext) -> dict[str, Any] | None:
+    """`type_schema(node, context.lookup, context.definitions)`, the context made once."""
     return _schema(node, context, nested=False)
 
 
@@ -89,21 +96,20 @@ def _member(node: ast.expr, resolve: Resolver) -> dict[str, Any] | None:
     return _schema(node, resolve, nested=True)
 
 
+_NAMES = (ast.Name, ast.Attribute)
+_SLICES = (ast.Slice, ast.Starred)
+
+
 def _schema(node: ast.expr, resolve: Resolver, *, nested: bool) -> dict[str, Any] | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        parsed = _parse_annotation(node.value)
-        return None if parsed is None else _schema(parsed, resolve, nested=nested)
-    if isinstance(node, ast.Constant) and node.value is None:
-        return {"type": "null"}
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        members = _flatten_or(node)
-        return _union([_member(member, resolve) for member in members])
-    if isinstance(node, ast.Name | ast.Attribute):
+    # The node kinds below are disjoint: the most common (a name) is tested first.
+    if isinstance(node, _NAMES):
         symbol = resolve(node)
-        if isinstance(symbol, Qual) and symbol.name in _SCALARS:
-            return dict(_SCALARS[symbol.name])
+        if isinstance(symbol, Qual):
+            scalar = _SCALARS.get(symbol.name)
+            if scalar is not None:
+                return dict(scalar)
         enum = enum_members(symbol)
-        if enum is not None and isinstance(resolve, _Context):
+        if enum is not None and isinstance(resolve, SchemaContext):
             name, schema = enum
             resolve.definitions[name] = schema
             return {"$ref": f"#/definitions/{name}"}
@@ -111,15 +117,29 @@ def _schema(node: ast.expr, resolve: Resolver, *, nested: bool) -> dict[str, Any
             return {}
         return None
     if isinstance(node, ast.Subscript):
-        base = resolve(node.value) if isinstance(node.value, ast.Name | ast.Attribute) else None
+        value = node.value
+        base = resolve(value) if isinstance(value, _NAMES) else None
         if not isinstance(base, Qual):
             return None
         index = node.slice
         # `X[a, b]` and `X[(a, b)]` are the same subscript; `X[()]` is one empty tuple.
         args = index.elts if isinstance(index, ast.Tuple) and index.elts else [index]
-        if any(isinstance(arg, ast.Slice | ast.Starred) for arg in args):
-            return None
+        for arg in args:
+            if isinstance(arg, _SLICES):
+                return None
         return _generic(base.name, args, resolve)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.BitOr):
+            members = _flatten_or(node)
+            return _union([_member(member, resolve) for member in members])
+        return None
+    if isinstance(node, ast.Constant):
+        constant = node.value
+        if isinstance(constant, str):
+            parsed = _parse_annotation(constant)
+            return None if parsed is None else _schema(parsed, resolve, nested=nested)
+        if constant is None:
+            return {"type": "null"}
     return None
 
 

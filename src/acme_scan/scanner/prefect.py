@@ -21,7 +21,12 @@ from typing import Any
 from acme_scan import codes
 from acme_scan.scanner._docstrings import function_docstring, parameter_descriptions
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value, to_json
-from acme_scan.scanner._schema import default_json, enum_members, enum_values, type_schema
+from acme_scan.scanner._schema import (
+    SchemaContext,
+    annotation_schema,
+    enum_members,
+    enum_values,
+)
 from acme_scan.scanner._symbols import (
     OTHER,
     Choice,
@@ -73,6 +78,7 @@ _KEEPS_THE_FLOW = frozenset({"builtins.staticmethod", "builtins.classmethod"})
 NOTSET_KEYWORDS = frozenset({"persist_result", "result_storage", "result_serializer", "log_prints"})
 RESERVED_PARAMETERS = ("return_state", "wait_for")
 BANNED_NAME_CHARACTERS = "/%&><"
+_BANNED = frozenset(BANNED_NAME_CHARACTERS)
 
 # `import ... prefect...` (binds `prefect`, or an alias of `prefect` / `prefect.flows`).
 _IMPORT_PREFECT = re.compile(rb"\bimport\b[^\n;#]*(?<![\w.])prefect\b")
@@ -522,7 +528,7 @@ class PrefectRecogniser(Recogniser):
         return True, fallback.replace("_", "-").replace("<lambda>", "unknown-lambda")
 
     def _valid_name(self, walker: Walker, name: str, where: Anchor) -> tuple[bool, str | None]:
-        banned = sorted({char for char in name if char in BANNED_NAME_CHARACTERS})
+        banned = sorted(_BANNED.intersection(name))
         if banned:
             walker.report(
                 codes.INVALID_NAME,
@@ -551,7 +557,7 @@ class PrefectRecogniser(Recogniser):
             return None
         constants = walker.constants(function_scope)
         signature = _signature(function)
-        parameters = _parameters(walker, signature, constants)
+        parameters, literals = _parameters(walker, signature, constants)
         reserved = [p["name"] for p in parameters if p["name"] in RESERVED_PARAMETERS]
         if reserved:
             walker.report(
@@ -563,7 +569,7 @@ class PrefectRecogniser(Recogniser):
             return None
         docstring = None if isinstance(function, ast.Lambda) else function_docstring(function)
         description = _description(merged.get("description"), docstring, star)
-        schema = _parameter_schema(walker, signature, parameters, function_scope, docstring)
+        schema = _parameter_schema(signature, parameters, literals, function_scope, docstring)
         return FlowSpec(
             function=function,
             function_name=function_name,
@@ -677,17 +683,24 @@ def _signature(
 ) -> list[tuple[ast.arg, ast.expr | None, str]]:
     """(parameter, default, kind) in signature order."""
     arguments = function.args
-    positional = [*arguments.posonlyargs, *arguments.args]
+    posonly = arguments.posonlyargs
+    positional = [*posonly, *arguments.args] if posonly else arguments.args
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
     defaults.extend(arguments.defaults)
     result: list[tuple[ast.arg, ast.expr | None, str]] = []
-    for index, param in enumerate(positional):
-        kind = "positional_only" if index < len(arguments.posonlyargs) else "positional_or_keyword"
-        result.append((param, defaults[index], kind))
+    if posonly:
+        only = len(posonly)
+        for index, param in enumerate(positional):
+            kind = "positional_only" if index < only else "positional_or_keyword"
+            result.append((param, defaults[index], kind))
+    else:
+        for param, default in zip(positional, defaults, strict=False):
+            result.append((param, default, "positional_or_keyword"))
     if arguments.vararg is not None:
         result.append((arguments.vararg, None, "var_positional"))
-    for param, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True):
-        result.append((param, default, "keyword_only"))
+    if arguments.kwonlyargs or arguments.kw_defaults:
+        for param, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True):
+            result.append((param, default, "keyword_only"))
     if arguments.kwarg is not None:
         result.append((arguments.kwarg, None, "var_keyword"))
     return result
@@ -698,12 +711,17 @@ Signature = list[tuple[ast.arg, ast.expr | None, str]]
 
 def _parameters(
     walker: Walker, signature: Signature, constants: NameResolver
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The flow's parameters as index data, and each one's default as a literal value
+    (UNKNOWN when it has none or it is not a literal)."""
     result: list[dict[str, Any]] = []
+    literals: list[Any] = []
+    segment = walker.source.segment
     for param, default_node, kind in signature:
         default = None
+        value = UNKNOWN
         if default_node is not None:
-            source = walker.segment(default_node)
+            source = segment(default_node)
             value = literal_value(default_node, constants)
             json_value = UNKNOWN if value is UNKNOWN else to_json(value)
             default = (
@@ -711,8 +729,9 @@ def _parameters(
                 if json_value is UNKNOWN
                 else {"value": json_value, "source": source, "dynamic": False}
             )
-        annotation = walker.segment(param.annotation) if param.annotation is not None else None
-        required = default is None and kind not in ("var_positional", "var_keyword")
+        literals.append(value)
+        annotation = segment(param.annotation) if param.annotation is not None else None
+        required = default is None and kind not in {"var_positional", "var_keyword"}
         result.append(
             {
                 "name": param.arg,
@@ -722,7 +741,7 @@ def _parameters(
                 "required": required,
             }
         )
-    return result
+    return result, literals
 
 
 Resolve = Callable[[ast.expr], Symbol]
@@ -768,13 +787,16 @@ def _call_default(node: ast.expr, resolve: Resolve) -> Any:
 
 
 def _parameter_schema(
-    walker: Walker,
     signature: Signature,
     parameters: list[dict[str, Any]],
+    literals: list[Any],
     scope: Scope,
     docstring: str | None,
 ) -> dict[str, Any]:
-    """Prefect's `parameter_schema(fn)` as a plain dict (`ParameterSchema.model_dump()`)."""
+    """Prefect's `parameter_schema(fn)` as a plain dict (`ParameterSchema.model_dump()`).
+
+    `literals` are the defaults' literal values (`_parameters`), in the flow's scope.
+    """
     descriptions = parameter_descriptions(docstring)
 
     def resolve(node: ast.expr) -> Symbol:
@@ -788,32 +810,37 @@ def _parameter_schema(
     properties: dict[str, Any] = {}
     definitions: dict[str, Any] = {}
     required: list[str] = []
-    for position, ((param, default_node, _), info) in enumerate(
-        zip(signature, parameters, strict=True)
+    context: SchemaContext | None = None
+    for position, ((param, default_node, kind), info, literal) in enumerate(
+        zip(signature, parameters, literals, strict=True)
     ):
         name = info["name"]
-        if name in ("self", "cls"):
+        if name in {"self", "cls"}:
             continue
         schema: dict[str, Any] | None = None
         if param.annotation is not None:
-            schema = type_schema(param.annotation, resolve, definitions)
-        prop: dict[str, Any] = dict(schema) if schema else {}
-        if info["kind"] == "var_positional":
+            if context is None:
+                context = SchemaContext(resolve, definitions)
+            schema = annotation_schema(param.annotation, context)
+        prop: dict[str, Any]
+        if kind == "var_positional":
             prop = {"items": dict(schema) if schema else {}, "type": "array", "default": []}
-        elif info["kind"] == "var_keyword":
+        elif kind == "var_keyword":
             prop = {
                 "additionalProperties": dict(schema) if schema else True,
                 "type": "object",
                 "default": {},
             }
-        elif default_node is not None:
-            default = _enum_default(default_node, resolve)
-            if default is UNKNOWN:
-                default = _call_default(default_node, resolve)
-            if default is UNKNOWN:
-                default = default_json(default_node, walker.constants(scope))
-            if default is not UNKNOWN:
-                prop["default"] = default
+        else:
+            prop = dict(schema) if schema else {}
+            if default_node is not None:
+                default = _enum_default(default_node, resolve)
+                if default is UNKNOWN:
+                    default = _call_default(default_node, resolve)
+                if default is UNKNOWN and literal is not UNKNOWN:
+                    default = to_json(literal)  # `default_json` of the default
+                if default is not UNKNOWN:
+                    prop["default"] = default
         prop["title"] = name
         prop["position"] = position
         if name in descriptions:

@@ -1,6 +1,6 @@
 """In-process cost of one cold scan's phases per candidate module: parse, compile, analysis.
 
-    uv run python -m benchmarks.analysis CORPUS... [--runs N] [--gc] [--profile N]
+    uv run python -m benchmarks.analysis CORPUS... [--runs N] [--gc] [--cpu] [--profile N]
 
 For every `.py` file under each CORPUS that a recogniser's prefilter lets through (the
 candidates `scan_data` parses), the files are read into memory once, then each phase is timed
@@ -17,9 +17,10 @@ keeps it enabled, as a real scan runs):
 Each phase is timed inside the same `scan_data` passes (so each runs on a tree just built,
 as in a real scan); the best of the runs is shown for each.
 
-`--profile N` prints the N costliest functions (cProfile, cumulative) of one `scan_data` pass.
-Figures from a shared machine vary by about a quarter from run to run: compare runs taken
-close together, and trust the best of several.
+`--cpu` times with this process's CPU clock instead of the wall clock (other processes on a
+busy machine disturb it less). `--profile N` prints the N costliest functions (cProfile) of
+one `scan_data` pass. Figures from a shared machine vary by about a quarter from run to run:
+compare runs taken close together, and trust the best of several.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def _collector(enabled: bool) -> Iterator[None]:
             gc.disable()
 
 
-def measure(root: Path, runs: int, *, collect: bool) -> dict[str, float]:
+def measure(root: Path, runs: int, *, collect: bool, cpu: bool = False) -> dict[str, float]:
     """Seconds per phase (best of `runs`) over the candidates of `root`.
 
     Each run is one pass of `scan_data` over every candidate, the parse and compile steps
@@ -79,7 +80,7 @@ def measure(root: Path, runs: int, *, collect: bool) -> dict[str, float]:
     """
     files = candidates(root)
     spent = {"parse": 0.0, "compile": 0.0}
-    clock = time.perf_counter
+    clock = time.process_time if cpu else time.perf_counter
 
     def timed_parse(text: str, path: str) -> Any:
         started = clock()
@@ -145,10 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", nargs="+", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--gc", action="store_true", help="keep the garbage collector on")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="CPU time of this process, not wall time (a busy machine disturbs it less)",
+    )
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args(argv)
     print(
-        f"best of {args.runs}, gc {'on' if args.gc else 'off'}; seconds\n"
+        f"best of {args.runs}, gc {'on' if args.gc else 'off'}; "
+        f"{'CPU' if args.cpu else 'wall'} seconds\n"
         f"{'corpus':<24} {'files':>6} {'flows':>6} {'MB':>6} {'parse':>8} {'compile':>8} "
         f"{'analysis':>8} {'scan_data':>9} {'analysis/parse':>14}"
     )
@@ -156,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profile(root, args.profile)
             continue
-        row = measure(root, args.runs, collect=args.gc)
+        row = measure(root, args.runs, collect=args.gc, cpu=args.cpu)
         print(
             f"{root.name:<24} {row['files']:>6} {row['flows']:>6} {row['bytes'] / 1e6:>6.2f} "
             f"{row['parse']:>8.3f} {row['compile']:>8.3f} {row['analysis']:>8.3f} "

@@ -146,7 +146,7 @@ ScopeKind = Literal["module", "class", "function"]
 Relevant = Callable[[Symbol], bool]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Scope:
     """One Python scope: the module, a class body or a function body."""
 

@@ -51,7 +51,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,9 @@ from acme_scan.scanner._symbols import (
 
 _TRY = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_FOR = (ast.For, ast.AsyncFor)
+_WITH = (ast.With, ast.AsyncWith)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -138,8 +142,12 @@ class Source:
         start = getattr(node, "col_offset", 0)
         end = getattr(node, "end_col_offset", None)
         if first == last:
+            if self._ascii:
+                lines = self._lines if self._lines is not None else self.lines()
+                text = lines[first - 1] if 0 < first <= len(lines) else ""
+                return text[start:end].strip()
             text = self.line(first)
-            if self._ascii or text.isascii():
+            if text.isascii():
                 return text[start:end].strip()
             return text.encode("utf-8")[start:end].decode("utf-8", "replace").strip()
         lines = [self.line(number) for number in range(first, last + 1)]
@@ -231,6 +239,8 @@ class Walker:
     pending: list[_Pending] = field(default_factory=list)
     deferred: list[tuple[Sequence[ast.stmt], Scope]] = field(default_factory=list)
     walrus: bool = False
+    #: The lines `:=` is written on (when `walrus`), in order.
+    walrus_lines: list[int] = field(default_factory=list)
     calls: dict[ast.Call, Symbol] = field(default_factory=dict)
 
     # -- driver ------------------------------------------------------------------------------
@@ -238,6 +248,10 @@ class Walker:
     def run(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(found objects, diagnostics) as index JSON data."""
         self.walrus = ":=" in self.source.text
+        if self.walrus:
+            self.walrus_lines = [
+                number for number, line in enumerate(self.source.lines(), start=1) if ":=" in line
+            ]
         module_scope = self.new_scope("module", None, "")
         self.block(self.tree.body, module_scope)
         self.recogniser.module_done(self, module_scope)
@@ -268,15 +282,7 @@ class Walker:
         in_function: bool = False,
         unloadable: bool = False,
     ) -> Scope:
-        return Scope(
-            kind=kind,
-            parent=parent,
-            qualname_prefix=prefix,
-            node=node,
-            in_function=in_function,
-            unloadable=unloadable,
-            relevant=self.recogniser.relevant,
-        )
+        return Scope(kind, parent, prefix, node, in_function, unloadable, self.recogniser.relevant)
 
     # -- positions and diagnostics -----------------------------------------------------------
 
@@ -286,6 +292,12 @@ class Walker:
             owner = anchor.owner
             return anchor.expression.lineno, self.source.column(owner.lineno, owner.col_offset)
         return anchor.lineno, self.source.column(anchor.lineno, anchor.col_offset)
+
+    def start_line(self, anchor: Anchor) -> int:
+        """`start(anchor)[0]`."""
+        if isinstance(anchor, Decorator):
+            return anchor.expression.lineno
+        return anchor.lineno
 
     def end_line(self, anchor: Anchor) -> int:
         if isinstance(anchor, Decorator):
@@ -317,9 +329,17 @@ class Walker:
             self.statement(statement, scope)
 
     def statement(self, node: ast.stmt, scope: Scope) -> None:
-        if self.walrus and not isinstance(node, _DEFINITIONS):
+        if self.walrus and not isinstance(node, _DEFINITIONS) and self.may_hold_walrus(node):
             self.named_expressions(node, scope)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        handler = _STATEMENTS.get(type(node))
+        if handler is not None:
+            handler(self, node, scope)
+        else:
+            self.any_statement(node, scope)
+
+    def any_statement(self, node: ast.stmt, scope: Scope) -> None:
+        """`statement` by isinstance (for a node of a class `_STATEMENTS` does not name)."""
+        if isinstance(node, _FUNCTIONS):
             self.function_def(node, scope)
         elif isinstance(node, ast.ClassDef):
             self.class_def(node, scope)
@@ -327,27 +347,46 @@ class Walker:
             self.if_statement(node, scope)
         elif isinstance(node, _TRY):
             self.try_statement(node, scope)
-        elif isinstance(node, ast.For | ast.AsyncFor):
-            for name in target_names(node.target):
-                scope.bind(name, OTHER)
-            self.loop(node, scope)
+        elif isinstance(node, _FOR):
+            self.for_statement(node, scope)
         elif isinstance(node, ast.While):
             self.loop(node, scope)
-        elif isinstance(node, ast.With | ast.AsyncWith):
-            for item in node.items:
-                self.anchor = node
-                symbol = self.recogniser.context(self, node, item, scope)
-                if item.optional_vars is not None:
-                    single = isinstance(item.optional_vars, ast.Name) and symbol is not None
-                    for name in target_names(item.optional_vars):
-                        scope.bind(name, symbol if single and symbol is not None else OTHER)
-            self.block(node.body, scope)
+        elif isinstance(node, _WITH):
+            self.with_statement(node, scope)
         elif isinstance(node, ast.Match):
-            for case in node.cases:
-                _bind_pattern(case.pattern, scope)
-            self.branches(scope, [case.body for case in node.cases], None)
+            self.match_statement(node, scope)
         else:
             self.small(node, scope)
+
+    def may_hold_walrus(self, node: ast.stmt | ast.expr) -> bool:
+        """Whether `:=` is written on a line of `node` (else it holds no named expression:
+        the operator is one token, on one line)."""
+        last = node.end_lineno
+        if last is None:
+            return True
+        lines = self.walrus_lines
+        index = bisect_left(lines, node.lineno)
+        return index < len(lines) and lines[index] <= last
+
+    def for_statement(self, node: ast.For | ast.AsyncFor, scope: Scope) -> None:
+        for name in target_names(node.target):
+            scope.bind(name, OTHER)
+        self.loop(node, scope)
+
+    def with_statement(self, node: ast.With | ast.AsyncWith, scope: Scope) -> None:
+        for item in node.items:
+            self.anchor = node
+            symbol = self.recogniser.context(self, node, item, scope)
+            if item.optional_vars is not None:
+                single = isinstance(item.optional_vars, ast.Name) and symbol is not None
+                for name in target_names(item.optional_vars):
+                    scope.bind(name, symbol if single and symbol is not None else OTHER)
+        self.block(node.body, scope)
+
+    def match_statement(self, node: ast.Match, scope: Scope) -> None:
+        for case in node.cases:
+            _bind_pattern(case.pattern, scope)
+        self.branches(scope, [case.body for case in node.cases], None)
 
     def loop(self, node: ast.For | ast.AsyncFor | ast.While, scope: Scope) -> None:
         """A loop: its body (counted in `loops`) and its `else`, as branches."""
@@ -404,7 +443,7 @@ class Walker:
         current = node
         while True:
             scope.state = start
-            if current is not node and self.walrus:
+            if current is not node and self.walrus and self.may_hold_walrus(current.test):
                 self.named_expressions(current.test, scope)
             if not _is_type_checking(current.test, scope):  # `if TYPE_CHECKING:` never runs
                 guarded = _is_main_guard(current.test)
@@ -438,37 +477,77 @@ class Walker:
         self.block(node.finalbody, scope)
 
     def small(self, node: ast.stmt, scope: Scope) -> None:
-        self.anchor = node
+        """A simple statement, by isinstance (`_STATEMENTS` dispatches the usual ones)."""
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname is not None:
-                    scope.bind(alias.asname, Qual(alias.name))
-                else:
-                    top = alias.name.split(".")[0]
-                    scope.bind(top, Qual(top))
+            self.import_statement(node, scope)
         elif isinstance(node, ast.ImportFrom):
-            self.import_from(node, scope)
+            self.import_from_statement(node, scope)
         elif isinstance(node, ast.Assign):
-            symbol = self.assigned(node, node.value, scope, node.targets[0])
-            single = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-            for target in node.targets:
-                for name in target_names(target):
-                    scope.bind(name, symbol if single else OTHER)
+            self.assign(node, scope)
         elif isinstance(node, ast.AnnAssign):
-            if node.value is not None:
-                symbol = self.assigned(node, node.value, scope, node.target)
-                for name in target_names(node.target):
-                    scope.bind(name, symbol if isinstance(node.target, ast.Name) else OTHER)
+            self.ann_assign(node, scope)
         elif isinstance(node, ast.AugAssign):
-            for name in target_names(node.target):
-                scope.bind(name, OTHER)
+            self.aug_assign(node, scope)
         elif isinstance(node, ast.Delete):
-            for target in node.targets:
-                for name in target_names(target):
-                    scope.unbind(name)
+            self.delete(node, scope)
         elif isinstance(node, ast.Expr):
-            self.recogniser.expression_statement(self, node, scope)
-        elif isinstance(node, ast.Global) and scope.kind == "function":
+            self.expression_statement(node, scope)
+        elif isinstance(node, ast.Global):
+            self.global_statement(node, scope)
+        else:
+            self.anchor = node
+
+    def other_statement(self, node: ast.stmt, scope: Scope) -> None:
+        """`return`, `pass`, `raise`...: nothing is bound; the anchor moves on."""
+        self.anchor = node
+
+    def import_statement(self, node: ast.Import, scope: Scope) -> None:
+        self.anchor = node
+        for alias in node.names:
+            if alias.asname is not None:
+                scope.bind(alias.asname, Qual(alias.name))
+            else:
+                top = alias.name.split(".")[0]
+                scope.bind(top, Qual(top))
+
+    def import_from_statement(self, node: ast.ImportFrom, scope: Scope) -> None:
+        self.anchor = node
+        self.import_from(node, scope)
+
+    def assign(self, node: ast.Assign, scope: Scope) -> None:
+        self.anchor = node
+        targets = node.targets
+        symbol = self.assigned(node, node.value, scope, targets[0])
+        single = len(targets) == 1 and isinstance(targets[0], ast.Name)
+        for target in targets:
+            for name in target_names(target):
+                scope.bind(name, symbol if single else OTHER)
+
+    def ann_assign(self, node: ast.AnnAssign, scope: Scope) -> None:
+        self.anchor = node
+        if node.value is not None:
+            symbol = self.assigned(node, node.value, scope, node.target)
+            for name in target_names(node.target):
+                scope.bind(name, symbol if isinstance(node.target, ast.Name) else OTHER)
+
+    def aug_assign(self, node: ast.AugAssign, scope: Scope) -> None:
+        self.anchor = node
+        for name in target_names(node.target):
+            scope.bind(name, OTHER)
+
+    def delete(self, node: ast.Delete, scope: Scope) -> None:
+        self.anchor = node
+        for target in node.targets:
+            for name in target_names(target):
+                scope.unbind(name)
+
+    def expression_statement(self, node: ast.Expr, scope: Scope) -> None:
+        self.anchor = node
+        self.recogniser.expression_statement(self, node, scope)
+
+    def global_statement(self, node: ast.Global, scope: Scope) -> None:
+        self.anchor = node
+        if scope.kind == "function":
             scope.declared_globals.update(node.names)
 
     def import_from(self, node: ast.ImportFrom, scope: Scope) -> None:
@@ -575,6 +654,35 @@ class Walker:
     def _call(self, node: ast.Call, scope: Scope) -> Symbol:
         result = self.recogniser.call(self, node, scope)
         return OTHER if result is None else result
+
+
+#: `Walker.statement`'s handler of each statement class (a node of another class, a subclass
+#: say, goes through `Walker.any_statement`).
+_STATEMENTS: dict[type[ast.stmt], Callable[[Walker, Any, Scope], None]] = {
+    ast.FunctionDef: Walker.function_def,
+    ast.AsyncFunctionDef: Walker.function_def,
+    ast.ClassDef: Walker.class_def,
+    ast.If: Walker.if_statement,
+    **dict.fromkeys(_TRY, Walker.try_statement),
+    ast.For: Walker.for_statement,
+    ast.AsyncFor: Walker.for_statement,
+    ast.While: Walker.loop,
+    ast.With: Walker.with_statement,
+    ast.AsyncWith: Walker.with_statement,
+    ast.Match: Walker.match_statement,
+    ast.Import: Walker.import_statement,
+    ast.ImportFrom: Walker.import_from_statement,
+    ast.Assign: Walker.assign,
+    ast.AnnAssign: Walker.ann_assign,
+    ast.AugAssign: Walker.aug_assign,
+    ast.Delete: Walker.delete,
+    ast.Expr: Walker.expression_statement,
+    ast.Global: Walker.global_statement,
+    **dict.fromkeys(
+        (ast.Return, ast.Pass, ast.Break, ast.Continue, ast.Raise, ast.Assert, ast.Nonlocal),
+        Walker.other_statement,
+    ),
+}
 
 
 def _is_type_checking(test: ast.expr, scope: Scope) -> bool:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import ast
 import difflib
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -101,7 +101,18 @@ def could_define_flows(source: bytes) -> bool:
     if b"\\" in source:
         source = source.replace(b"\\\r\n", b" ").replace(b"\\\n", b" ")
     # `from prefect import` first: the usual spelling, usually near the top.
-    return bool(_FROM_PREFECT.search(source) or _IMPORT_PREFECT.search(source))
+    return _matches(_FROM_PREFECT, b"from", source) or _matches(_IMPORT_PREFECT, b"import", source)
+
+
+def _matches(pattern: re.Pattern[bytes], word: bytes, source: bytes) -> bool:
+    """`pattern.search(source)`, for a pattern that starts with `\\bWORD`: tried only where
+    WORD is written (`match` at a position still sees the byte before it)."""
+    index = source.find(word)
+    while index >= 0:
+        if pattern.match(source, index):
+            return True
+        index = source.find(word, index + 1)
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +139,7 @@ class FlowDecorator(Tool):
     star_kwargs: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class FlowSpec:
     """What is known of a flow object while walking: its function and its keyword arguments."""
 
@@ -142,6 +153,32 @@ class FlowSpec:
     parameters: tuple[dict[str, Any], ...] = ()
     parameter_schema: dict[str, Any] | None = None
 
+    def __init__(
+        self,
+        function: FunctionNode | ast.Lambda | None,
+        function_name: str | None,
+        kwargs: Kwargs,
+        star_kwargs: bool,
+        is_method: bool,
+        name: str | None = None,
+        description: str | None = None,
+        parameters: tuple[dict[str, Any], ...] = (),
+        parameter_schema: dict[str, Any] | None = None,
+    ) -> None:
+        # The generated __init__ of a frozen dataclass sets each field through
+        # `object.__setattr__`; one update of the instance's dict is the same, at a fraction.
+        self.__dict__.update(
+            function=function,
+            function_name=function_name,
+            kwargs=kwargs,
+            star_kwargs=star_kwargs,
+            is_method=is_method,
+            name=name,
+            description=description,
+            parameters=parameters,
+            parameter_schema=parameter_schema,
+        )
+
 
 def is_flow_decorator(symbol: Symbol) -> bool:
     return isinstance(symbol, FlowDecorator) or (
@@ -153,7 +190,7 @@ def as_flow_decorator(symbol: Symbol) -> FlowDecorator:
     return symbol if isinstance(symbol, FlowDecorator) else FlowDecorator()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Found:
     spec: FlowSpec
     qualname: str
@@ -366,35 +403,44 @@ class PrefectRecogniser(Recogniser):
             )
 
     def finish(self, walker: Walker) -> list[dict[str, Any]]:
-        ordered = sorted(self.found, key=lambda f: (*walker.start(f.anchor), f.order))
+        # `order` is unique, so the sort never compares two items.
+        ordered = sorted((*walker.start(f.anchor), f.order, f) for f in self.found)
         seen: dict[str, int] = {}
         flows: list[dict[str, Any]] = []
         path = walker.path
-        for item in ordered:
+        for line, column, _, item in ordered:
             spec = item.spec
-            key = f"{path}:{item.qualname}"
+            qualname = item.qualname
+            key = f"{path}:{qualname}"
             occurrence = seen.get(key, 0)
             seen[key] = occurrence + 1
             if occurrence:
                 key = f"{key}#{occurrence}"
-            line, column = walker.start(item.anchor)
+            decorator = item.decorator
             flows.append(
                 {
-                    "id": hashlib.blake2b(key.encode(), digest_size=8).hexdigest(),
+                    "id": blake2b(key.encode(), digest_size=8).hexdigest(),
                     "name": spec.name,
-                    "function": spec.function_name or item.qualname.rsplit(".", 1)[-1],
-                    "qualname": item.qualname,
+                    "function": spec.function_name or qualname.rsplit(".", 1)[-1],
+                    "qualname": qualname,
                     "path": path,
-                    "entrypoint": f"{path}:{item.qualname}" if item.loadable else None,
+                    "entrypoint": f"{path}:{qualname}" if item.loadable else None,
                     "form": item.form,
                     "line": line,
                     "column": column,
-                    "decorator_line": (walker.start(item.decorator)[0] if item.decorator else None),
+                    "decorator_line": walker.start_line(decorator) if decorator else None,
                     "end_line": walker.end_line(item.anchor),
                     "is_async": isinstance(spec.function, ast.AsyncFunctionDef),
                     "is_method": spec.is_method,
                     "description": spec.description,
-                    "kwargs": {keyword: value.data() for keyword, value in spec.kwargs},
+                    "kwargs": {
+                        keyword: {
+                            "value": value.value,
+                            "source": value.source,
+                            "dynamic": value.dynamic,
+                        }
+                        for keyword, value in spec.kwargs
+                    },
                     "parameters": list(spec.parameters),
                     "parameter_schema": spec.parameter_schema,
                     "deployable": item.loadable,

@@ -137,10 +137,16 @@ class Source:
 
     def segment(self, node: ast.AST) -> str:
         """The source text of an expression, as written."""
-        first = getattr(node, "lineno", 0)
-        last = getattr(node, "end_lineno", None) or first
-        start = getattr(node, "col_offset", 0)
-        end = getattr(node, "end_col_offset", None)
+        try:  # an expression's positions (the end ones may be None)
+            first = node.lineno  # type: ignore[attr-defined]
+            last = node.end_lineno or first  # type: ignore[attr-defined]
+            start = node.col_offset  # type: ignore[attr-defined]
+            end = node.end_col_offset  # type: ignore[attr-defined]
+        except AttributeError:
+            first = getattr(node, "lineno", 0)
+            last = getattr(node, "end_lineno", None) or first
+            start = getattr(node, "col_offset", 0)
+            end = getattr(node, "end_col_offset", None)
         if first == last:
             if self._ascii:
                 lines = self._lines if self._lines is not None else self.lines()

@@ -619,7 +619,7 @@ class PrefectRecogniser(Recogniser):
         return FlowSpec(
             function=function,
             function_name=function_name,
-            kwargs=tuple(sorted(merged.items(), key=lambda item: item[0])),
+            kwargs=tuple(sorted(merged.items())),  # unique keys: no Value is compared
             star_kwargs=star,
             is_method=function_scope.kind == "class" and not isinstance(function, ast.Lambda),
             name=name,
@@ -654,7 +654,7 @@ class PrefectRecogniser(Recogniser):
         return FlowSpec(
             function=None,
             function_name=None,
-            kwargs=tuple(sorted(merged.items(), key=lambda item: item[0])),
+            kwargs=tuple(sorted(merged.items())),  # unique keys: no Value is compared
             star_kwargs=star,
             is_method=scope.kind == "class",
             name=name,
@@ -697,7 +697,7 @@ class PrefectRecogniser(Recogniser):
         spec = FlowSpec(
             function=base.function,
             function_name=base.function_name,
-            kwargs=tuple(sorted(merged.items(), key=lambda item: item[0])),
+            kwargs=tuple(sorted(merged.items())),  # unique keys: no Value is compared
             star_kwargs=base.star_kwargs or star,
             is_method=base.is_method,
             name=name,

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from acme_scan import scan_source
 
@@ -42,6 +43,115 @@ def test_merged_branches_give_the_same_index_whatever_the_hash_seed() -> None:
     assert flows["r_kept_alias"] == "y"  # the first name bound to it
 
 
-def scan(code: str | bytes) -> dict[str, object]:
+def scan(code: str | bytes) -> dict[str, Any]:
     source = textwrap.dedent(code).encode() if isinstance(code, str) else code
     return scan_source(source, "m.py").model_dump(mode="json")
+
+
+def flows(code: str | bytes) -> list[dict[str, Any]]:
+    result = scan(code)
+    assert result["status"] == "parsed", result
+    found: list[dict[str, Any]] = result["flows"]
+    return found
+
+
+def default_sources(flow: dict[str, Any]) -> list[str | None]:
+    parameters = flow["parameters"]
+    return [p["default"]["source"] if p["default"] else None for p in parameters]
+
+
+FLOW = """\
+from prefect import flow
+
+
+@flow(name="n")
+def f(a: str = "é", b: dict = {
+    "k": "ü",
+}, c: int = 1) -> None:
+    '''Doc.'''
+"""
+
+
+def test_columns_and_segments_in_non_ascii_text_are_in_characters() -> None:
+    (found,) = flows(FLOW)
+    assert default_sources(found) == ['"é"', '{\n    "k": "ü",\n}', "1"]
+    assert [p["annotation"] for p in found["parameters"]] == ["str", "dict", "int"]
+    ascii_only = FLOW.replace("é", "e").replace("ü", "u")
+    (found,) = flows(ascii_only)
+    assert default_sources(found) == ['"e"', '{\n    "k": "u",\n}', "1"]
+    method = "from prefect import flow\nclass C:\n    ñ = 1\n    @flow\n    def g(x='é'): ...\n"
+    (found,) = flows(method)
+    assert (found["line"], found["column"]) == (5, 5)
+    assert default_sources(found) == ["'é'"]
+    (found,) = flows("from prefect import flow\n@flow\ndef g(ñ='é', y=[1,\n 2]): ...\n")
+    assert default_sources(found) == ["'é'", "[1,\n 2]"]
+    (found,) = flows("from prefect import flow\ndef f(): ...\nñ = 1; x = flow(f)\n")
+    assert (found["qualname"], found["line"], found["column"]) == ("x", 3, 8)  # characters
+
+
+def test_carriage_returns_split_lines_as_cpython_does() -> None:
+    for newline in ("\r\n", "\r"):
+        (found,) = flows(FLOW.replace("\n", newline).encode())
+        assert default_sources(found) == ['"é"', '{\n    "k": "ü",\n}', "1"]
+        assert (found["line"], found["end_line"]) == (5, 8)
+
+
+def test_encodings_with_and_without_a_cookie() -> None:
+    body = "from prefect import flow\n@flow\ndef f(x='caf\u00e9'): ...\n"
+    (found,) = flows(("# -*- coding: latin-1 -*-\n" + body).encode("latin-1"))
+    assert default_sources(found) == ["'café'"]
+    (found,) = flows(("#!/usr/bin/env python\n# coding: latin-1\n" + body).encode("latin-1"))
+    assert default_sources(found) == ["'café'"]
+    # `coding` past the first two lines is no cookie: the file is UTF-8.
+    (found,) = flows(("'''Doc.'''\n\n# coding: latin-1\n" + body).encode())
+    assert default_sources(found) == ["'café'"]
+    (found,) = flows(b"\xef\xbb\xbf" + body.encode())
+    assert default_sources(found) == ["'café'"]
+    first_line = scan(b"x = '\xff'\n" + body.encode())
+    assert first_line["status"] == "failed"
+    assert [(d["line"], d["code"]) for d in first_line["diagnostics"]] == [(1, "AS002")]
+    later = scan(body.encode() + b"y = '\xff'\n")
+    assert [(d["line"], d["column"]) for d in later["diagnostics"]] == [(4, 6)]
+
+
+def test_docstring_sections_need_a_colon_and_are_not_read_in_code_blocks() -> None:
+    def described(docstring: str) -> dict[str, Any]:
+        code = f"from prefect import flow\n@flow\ndef f(a: int):\n    '''{docstring}'''\n"
+        (found,) = flows(code)
+        schema = found["parameter_schema"]
+        return {k: v.get("description") for k, v in schema["properties"].items()}
+
+    assert described("Run.\n\n    Args\n        a - the a\n    ") == {"a": None}
+    assert described("Run.\n\n    Args:\n        a: the a\n    ") == {"a": "the a"}
+    fenced = "Run.\n\n    ```\n    Args:\n        a: the a\n    ```\n    "
+    assert described(fenced) == {"a": None}
+
+
+def test_named_expressions_bind_only_where_written() -> None:
+    code = """\
+        from prefect import flow
+        # a comment that says := does not bind anything
+        if (deco := flow) and False:
+            pass
+        elif True and (other := flow):
+            pass
+        @deco
+        def first(): ...
+        @other
+        def second(): ...
+        """
+    assert [f["qualname"] for f in flows(code)] == ["first", "second"]
+
+
+def test_the_prefilter_finds_every_spelling_wherever_it_is() -> None:
+    body = "\n@flow\ndef f(): ...\n"
+    for header in (
+        "# transform the data\nfrom prefect import flow",
+        "import os\nfrom os import path\nfrom  prefect  import flow",
+        "x = 1  # from prefect import flow? no: below\nfrom prefect.flows import flow",
+        "from os import path\nimport os, prefect\nflow = prefect.flow",
+        "import prefect.flows as p\nflow = p.flow",
+    ):
+        assert [f["qualname"] for f in flows(header + body)] == ["f"], header
+    skipped = scan("xfrom prefect import flow\nimportprefect = 1\n" + body)
+    assert skipped["status"] == "skipped"

@@ -270,16 +270,16 @@ class PrefectRecogniser(Recogniser):
             return OTHER
         qualname = scope.qualname_prefix + node.name
         self.found.append(
-            _Found(
-                spec=spec,
-                qualname=qualname,
-                form="decorator",
-                anchor=node,
-                decorator=decorator_node,
-                loadable=not scope.unloadable and not walker.main_guard,
-                scope=scope,
-                binding=node.name,
-                order=len(self.found),
+            _Found(  # spec, qualname, form, anchor, decorator, loadable, scope, binding, order
+                spec,
+                qualname,
+                "decorator",
+                node,
+                decorator_node,
+                not scope.unloadable and not walker.main_guard,
+                scope,
+                node.name,
+                len(self.found),
             )
         )
         self._loadability(walker, scope, node, qualname)
@@ -362,16 +362,16 @@ class PrefectRecogniser(Recogniser):
             value.func.attr == "with_options"
         )
         self.found.append(
-            _Found(
-                spec=symbol.spec,
-                qualname=scope.qualname_prefix + target,
-                form="with_options" if is_with_options else "call",
-                anchor=statement,
-                decorator=value,
-                loadable=not scope.unloadable and not walker.main_guard,
-                scope=scope,
-                binding=target,
-                order=len(self.found),
+            _Found(  # spec, qualname, form, anchor, decorator, loadable, scope, binding, order
+                symbol.spec,
+                scope.qualname_prefix + target,
+                "with_options" if is_with_options else "call",
+                statement,
+                value,
+                not scope.unloadable and not walker.main_guard,
+                scope,
+                target,
+                len(self.found),
             )
         )
         self._loadability(walker, scope, statement, target)
@@ -505,8 +505,8 @@ class PrefectRecogniser(Recogniser):
         raw = literal_value(node, walker.constants(scope))
         json_value = UNKNOWN if raw is UNKNOWN else to_json(raw)
         if json_value is UNKNOWN:
-            return Value(value=None, source=source, dynamic=True, raw=raw)
-        return Value(value=json_value, source=source, dynamic=False, raw=raw)
+            return Value(None, source, True, raw)
+        return Value(json_value, source, False, raw)
 
     def check_keywords(self, walker: Walker, kwargs: Kwargs, where: Anchor) -> bool:
         for keyword, _ in kwargs:
@@ -832,6 +832,25 @@ def _call_default(node: ast.expr, resolve: Resolve) -> Any:
     return UNKNOWN
 
 
+class _ScopeContext(SchemaContext):
+    """Resolves a Name/Attribute annotation in the flow's scope (and collects enums)."""
+
+    __slots__ = ("scope",)
+
+    def __init__(self, scope: Scope, definitions: dict[str, Any]) -> None:
+        # `lookup` stays unset: `__call__` is the lookup.
+        self.definitions = definitions
+        self.scope = scope
+
+    def __call__(self, node: ast.expr) -> Symbol:
+        if isinstance(node, ast.Name):
+            return self.scope.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self(node.value)
+            return Qual(f"{base.name}.{node.attr}") if isinstance(base, Qual) else OTHER
+        return OTHER
+
+
 def _parameter_schema(
     signature: Signature,
     parameters: list[dict[str, Any]],
@@ -844,19 +863,10 @@ def _parameter_schema(
     `literals` are the defaults' literal values (`_parameters`), in the flow's scope.
     """
     descriptions = parameter_descriptions(docstring)
-
-    def resolve(node: ast.expr) -> Symbol:
-        if isinstance(node, ast.Name):
-            return scope.lookup(node.id)
-        if isinstance(node, ast.Attribute):
-            base = resolve(node.value)
-            return Qual(f"{base.name}.{node.attr}") if isinstance(base, Qual) else OTHER
-        return OTHER
-
     properties: dict[str, Any] = {}
     definitions: dict[str, Any] = {}
     required: list[str] = []
-    context: SchemaContext | None = None
+    resolve = _ScopeContext(scope, definitions)
     for position, ((param, default_node, kind), info, literal) in enumerate(
         zip(signature, parameters, literals, strict=True)
     ):
@@ -865,9 +875,7 @@ def _parameter_schema(
             continue
         schema: dict[str, Any] | None = None
         if param.annotation is not None:
-            if context is None:
-                context = SchemaContext(resolve, definitions)
-            schema = annotation_schema(param.annotation, context)
+            schema = annotation_schema(param.annotation, resolve)
         prop: dict[str, Any]
         if kind == "var_positional":
             prop = {"items": dict(schema) if schema else {}, "type": "array", "default": []}

@@ -186,8 +186,12 @@ def is_flow_decorator(symbol: Symbol) -> bool:
     )
 
 
+#: Prefect's decorator not yet called (immutable: one instance serves every use).
+_PLAIN_DECORATOR = FlowDecorator()
+
+
 def as_flow_decorator(symbol: Symbol) -> FlowDecorator:
-    return symbol if isinstance(symbol, FlowDecorator) else FlowDecorator()
+    return symbol if isinstance(symbol, FlowDecorator) else _PLAIN_DECORATOR
 
 
 @dataclass(slots=True)
@@ -254,7 +258,7 @@ class PrefectRecogniser(Recogniser):
             else:
                 symbol = walker.expression(expression, scope)
                 if isinstance(symbol, Qual) and symbol.name in FLOW_CLASSES:
-                    symbol = FlowDecorator()
+                    symbol = _PLAIN_DECORATOR
                 if is_flow_decorator(symbol):
                     flow_decorator = as_flow_decorator(symbol)
                     decorator_node = decorator
@@ -298,7 +302,7 @@ class PrefectRecogniser(Recogniser):
         is_class = isinstance(callee, Qual) and callee.name in FLOW_CLASSES
         if not is_class and not is_flow_decorator(callee):
             return None
-        decorator = as_flow_decorator(callee) if not is_class else FlowDecorator()
+        decorator = as_flow_decorator(callee) if not is_class else _PLAIN_DECORATOR
         kwargs, star, positional = self.arguments(walker, node, scope)
         if is_class and len(positional) > 1:
             # Flow(fn, name, version, ...): positional parameters after `fn`, in order.

@@ -75,8 +75,15 @@ def parse(text: str, path: str) -> Parsed | dict[str, Any]:
     return rejected if tree is None else Parsed(tree, lowered=True)
 
 
+#: The file name given to CPython's parser and compiler. On a syntax error CPython opens the
+#: file it was told the text came from, to show the error's line (and columns follow what
+#: it reads); no file can be named "", so the result never depends on what lies at the
+#: scanned path in the current directory.
+_NO_FILE = ""
+
+
 def _cpython_parse(text: str, path: str) -> ast.Module:
-    return ast.parse(text, filename=path)
+    return ast.parse(text, filename=_NO_FILE)
 
 
 def _parse_with_libcst(text: str) -> ast.Module | None:
@@ -113,7 +120,7 @@ def compile_error(tree: ast.Module, path: str, *, lowered: bool) -> dict[str, An
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            compile(tree, path, "exec", dont_inherit=True)
+            compile(tree, _NO_FILE, "exec", dont_inherit=True)
         except SyntaxError as error:
             return diagnostic(
                 codes.SYNTAX_ERROR,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from acme_scan import codes
+from acme_scan.scanner._compile_screen import certainly_compiles
 from acme_scan.scanner._parse import Parsed, compile_error, parse
 from acme_scan.scanner._source import DecodeFailure, decode_source
 from acme_scan.scanner.airflow import AirflowRecogniser
@@ -106,11 +107,12 @@ def _analyse(
         diagnostics.extend(reported)
     if not flows and not diagnostics:
         return _result(path, "parsed")
-    # Only a module with findings is compiled (never executed) to see that it can be imported:
-    # a screen for compile-time errors cheaper than `compile()` itself did not pay off.
-    refused = compile_error(parsed.tree, path, lowered=parsed.lowered)
-    if refused is not None:
-        return _result(path, "failed", diagnostics=[refused])
+    # Only a module with findings is compiled (never executed) to see that it can be imported,
+    # and only when the conservative screen cannot clear it (a LibCST tree is always compiled).
+    if parsed.lowered or not certainly_compiles(parsed.tree, source.text):
+        refused = compile_error(parsed.tree, path, lowered=parsed.lowered)
+        if refused is not None:
+            return _result(path, "failed", diagnostics=[refused])
     diagnostics.sort(key=lambda d: (d["line"], d["column"], d["code"], d["message"]))
     return _result(path, "parsed", flows, diagnostics)
 

@@ -52,12 +52,13 @@ _RARE = (
 _ASYNC_FOR = re.compile(r"async" + _GAP + r"for\b")
 #: A keyword argument (or parameter default) `NAME=`, after the `(` or `,` that precedes it.
 _KEYWORD = re.compile(r"([(,])" + _GAP + r"((?:[A-Za-z0-9_]|[^\x00-\x7f])+)" + _GAP + r"=(?!=)")
-_LAMBDA = re.compile(r"lambda\b([^:]*):")
+_LAMBDA = re.compile(r"lambda\b")
 #: What a simple parameter list of a lambda never holds (else the screen is unsure).
 _LAMBDA_OPAQUE = re.compile(r"[(\[{'\"#]|\blambda\b")
 #: `for` (no word boundary before it: `[1for x in y]` is valid up to Python 3.12).
 _FOR = re.compile(r"for\b")
-_IN = re.compile(r"\bin\b")
+#: `in` (not next to an identifier's character: `\b` would see one inside `a\u0301in`).
+_IN = re.compile(r"(?<![A-Za-z0-9_\x80-\U0010ffff])in(?![A-Za-z0-9_\x80-\U0010ffff])")
 _FOR_OPAQUE = re.compile(r"[*'\"#]")
 _TARGET_LIMIT = 400
 
@@ -116,7 +117,14 @@ def certainly_compiles(tree: ast.Module, text: str) -> bool:
 def _repeated_lambda_parameter(text: str) -> bool:
     """A lambda whose parameter list may repeat a name (or is too complex to read here)."""
     for match in _LAMBDA.finditer(text):
-        parameters = match.group(1)
+        start = match.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            continue  # a name ending in `lambda` (a keyword never follows a letter or digit)
+        # Each `lambda` is read on its own: a match must not swallow the next one.
+        colon = text.find(":", match.end())
+        if colon < 0:
+            return True
+        parameters = text[match.end() : colon]
         if _LAMBDA_OPAQUE.search(parameters):
             return True  # the first `:` may not end the parameter list
         names: set[str] = set()

@@ -261,24 +261,25 @@ def _block(
     `scope` is where the block is (module, class, function or async function), `in_loop`
     whether `break` may stand in it, `depth` an upper bound of CPython's nested blocks.
     """
+    note = walk.lines.append
     for node in body:
-        walk.lines.append(node.lineno)
-        if isinstance(node, ast.Expr):
+        note(node.lineno)
+        if type(node) is ast.Expr:
             if type(node.value) is ast.Starred:
                 return False  # can't use starred expression here
-        elif isinstance(node, ast.Assign):
+        elif type(node) is ast.Assign:
             if type(node.value) is ast.Starred:
                 return False
             for target in node.targets:
                 if type(target) is not ast.Name and not _target_compiles(target):
                     return False
-        elif isinstance(node, ast.FunctionDef):
+        elif type(node) is ast.FunctionDef:
             if not _function_compiles(node, _FUNCTION, walk):
                 return False
-        elif isinstance(node, ast.Return):
+        elif type(node) is ast.Return:
             if scope < _FUNCTION or type(node.value) is ast.Starred:
                 return False
-        elif isinstance(node, ast.If):
+        elif type(node) is ast.If:
             # An `elif` chain is a chain of nested `If` nodes: walk it in a loop (other
             # nesting needs indentation, which CPython's tokenizer limits to 100 levels).
             branch = node
@@ -288,12 +289,12 @@ def _block(
                 orelse = branch.orelse
                 if len(orelse) == 1 and isinstance(orelse[0], ast.If):
                     branch = orelse[0]
-                    walk.lines.append(branch.lineno)
+                    note(branch.lineno)
                     continue
-                if not _block(orelse, scope, in_loop, depth, walk):
+                if orelse and not _block(orelse, scope, in_loop, depth, walk):
                     return False
                 break
-        elif isinstance(node, ast.ImportFrom):
+        elif type(node) is ast.ImportFrom:
             if node.module == "__future__" and id(node) not in walk.allowed_future:
                 return False  # from __future__ imports must occur at the beginning
             if scope != _MODULE and any(alias.name == "*" for alias in node.names):
@@ -303,7 +304,7 @@ def _block(
                 return False
         elif type(node) in _SIMPLE:
             pass
-        elif isinstance(node, ast.ClassDef):
+        elif type(node) is ast.ClassDef:
             if getattr(node, "type_params", None):
                 return False
             names = [keyword.arg for keyword in node.keywords if keyword.arg is not None]
@@ -322,13 +323,13 @@ def _block(
                 return False
             if depth >= _BLOCK_LIMIT or not (
                 _block(node.body, scope, True, depth + 1, walk)
-                and _block(node.orelse, scope, in_loop, depth + 1, walk)
+                and (not node.orelse or _block(node.orelse, scope, in_loop, depth + 1, walk))
             ):
                 return False
-        elif isinstance(node, ast.While):
+        elif type(node) is ast.While:
             if depth >= _BLOCK_LIMIT or not (
                 _block(node.body, scope, True, depth + 1, walk)
-                and _block(node.orelse, scope, in_loop, depth + 1, walk)
+                and (not node.orelse or _block(node.orelse, scope, in_loop, depth + 1, walk))
             ):
                 return False
         elif isinstance(node, ast.With | ast.AsyncWith):
@@ -341,7 +342,7 @@ def _block(
             deeper = depth + len(node.items)
             if deeper > _BLOCK_LIMIT or not _block(node.body, scope, in_loop, deeper, walk):
                 return False
-        elif isinstance(node, ast.Try):
+        elif type(node) is ast.Try:
             handlers = node.handlers
             if any(handler.type is None for handler in handlers[:-1]):
                 return False  # default 'except:' must be last
@@ -349,18 +350,18 @@ def _block(
                 return False
             if not (
                 _block(node.body, scope, in_loop, depth + 2, walk)
-                and _block(node.orelse, scope, in_loop, depth + 2, walk)
-                and _block(node.finalbody, scope, in_loop, depth + 2, walk)
+                and (not node.orelse or _block(node.orelse, scope, in_loop, depth + 2, walk))
+                and (not node.finalbody or _block(node.finalbody, scope, in_loop, depth + 2, walk))
             ):
                 return False
             for handler in handlers:
-                walk.lines.append(handler.lineno)
+                note(handler.lineno)
                 if not _block(handler.body, scope, in_loop, depth + 3, walk):
                     return False
         elif isinstance(node, ast.Break | ast.Continue):
             if not in_loop:
                 return False  # 'break' outside loop, 'continue' not properly in loop
-        elif isinstance(node, ast.AsyncFunctionDef):
+        elif type(node) is ast.AsyncFunctionDef:
             if not _function_compiles(node, _ASYNC, walk):
                 return False
         else:
@@ -380,14 +381,15 @@ def _function_compiles(
 
 
 def _parameters_distinct(arguments: ast.arguments) -> bool:
-    names = [a.arg for a in arguments.posonlyargs]
-    names.extend(a.arg for a in arguments.args)
-    names.extend(a.arg for a in arguments.kwonlyargs)
-    if arguments.vararg is not None:
-        names.append(arguments.vararg.arg)
-    if arguments.kwarg is not None:
-        names.append(arguments.kwarg.arg)
-    return len(set(names)) == len(names)
+    names = [a.arg for a in arguments.args]
+    if arguments.posonlyargs or arguments.kwonlyargs or arguments.vararg or arguments.kwarg:
+        names.extend(a.arg for a in arguments.posonlyargs)
+        names.extend(a.arg for a in arguments.kwonlyargs)
+        if arguments.vararg is not None:
+            names.append(arguments.vararg.arg)
+        if arguments.kwarg is not None:
+            names.append(arguments.kwarg.arg)
+    return len(names) < 2 or len(set(names)) == len(names)
 
 
 def _target_compiles(target: ast.expr) -> bool:

@@ -692,3 +692,18 @@ def test_screen_module_needs_only_the_standard_library() -> None:
         )
     }
     assert imports <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+def test_benchmark_runs_on_a_small_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import compile_screen
+    from benchmarks.generate import generate
+
+    generate(tmp_path / "proj", 12)
+    (tmp_path / "proj" / "broken.py").write_text(_FLOW + "f(a=1, a=2)\n", "utf-8")
+    assert compile_screen.main([str(tmp_path / "proj"), "--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    # 12 generated modules plus the one compile() refuses, which the screen does not clear.
+    assert "refused by compile 1  WRONGLY CLEARED 0" in out
+    assert "cleared" in out

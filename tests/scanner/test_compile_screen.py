@@ -262,6 +262,16 @@ COMPILE_ERRORS: dict[str, list[str]] = {
         "[x for a, in\u0301, *c, *d in y]",
         "[x for a, \u00e9in, *c, *d in y]",
         "[x for a, ind, *c, *d in y]",
+        "[x for a.b, *c, *d in y]",
+        "[x for a . b , *c, *d in y]",
+        "[x for (a), *b, *c in y]",
+        "[x for a, # c\n *b, *c in y]",
+        's = "for the user\'s"\n[x for a, *b, *c in y]',
+        "# for the record\n[x for *a in b]",
+        "[x for " + ", ".join(f"a{i}" for i in range(70)) + ", *b, *c in y]",
+        "[x for a, b in y for c, *d, *e in z]",
+        "[x for a[b in c], *d, *e in y]",
+        "[x for f(b in c).d, *e, *g in y]",
         "f'{*a}'",
         "f'{ *a}'",
         "(" + ", ".join(f"a{i}" for i in range(300)) + ", *r) = x",
@@ -355,6 +365,8 @@ CLEARED = [
     "async def f():\n    async with a as b, c as (d, *e):\n        async for x in y:\n"
     "            continue\n    return 1\n",
     "a, *b = c\n(a, b), *c = d\nwith x as (a, *b): pass\n",
+    "# Run it for the user's data, for now.\n'for example: a, b'\nx = [a.b for a, b in c]\n"
+    "y = {k: v for (k, v) in d}\nfor i in range(3): pass\n",
     "f(key=lambda a, b=1, *c, d, **e: 0)\nclass C(metaclass=M, x=1):\n    def m(self): return 1\n",
     "f(a=1)\ng(a=2)\nh(\n    a=3,\n)\nx = {**a, **b}\nprint(*a, sep='')\n",
 ]

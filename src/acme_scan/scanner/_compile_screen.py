@@ -61,6 +61,23 @@ _FOR = re.compile(r"for\b")
 _IN = re.compile(r"(?<![A-Za-z0-9_\x80-\U0010ffff])in(?![A-Za-z0-9_\x80-\U0010ffff])")
 _FOR_OPAQUE = re.compile(r"[*'\"#]")
 _TARGET_LIMIT = 400
+#: A whole name (or number): the lookahead keeps backtracking from splitting one.
+_NAME = r"[A-Za-z0-9_\x80-\U0010ffff]+(?![A-Za-z0-9_\x80-\U0010ffff])"
+#: After `for`: names joined by `.` and `,`, up to `in` (the common target: no star).
+_PLAIN_TARGET = re.compile(
+    _GAP
+    + _NAME
+    + _GAP
+    + r"(?:[.,]"
+    + _GAP
+    + _NAME
+    + _GAP
+    + r")*,?"
+    + _GAP
+    + r"in(?![A-Za-z0-9_\x80-\U0010ffff])"
+)
+#: One token after `for`: a name (or a number), or any other character.
+_TOKEN = re.compile(_GAP + "(?:(" + _NAME + ")|(.))", re.DOTALL)
 
 #: `from __future__ import` features every Python 3.10 to 3.13 knows (not `braces`).
 _FUTURE_FEATURES = frozenset(
@@ -143,25 +160,57 @@ def _repeated_lambda_parameter(text: str) -> bool:
 def _maybe_starred_for_target(text: str) -> bool:
     """A `for` whose target may hold a star (a comprehension's target is an expression).
 
-    The text from `for` to the first `in` holds the whole target unless that `in` is inside
-    brackets, a string or a comment of the target: then the brackets are unbalanced, or
-    there is a quote or a `#`, and the screen is unsure.
+    Outside brackets, a target is names joined by `.` and `,` (and stars) up to `in`;
+    comments and line continuations may stand between them inside brackets. So after a
+    `for` keyword: reaching `in` over names, dots and commas means no star; a star means
+    unsure; two names in a row, or any other character, mean that this `for` is not a
+    keyword of valid code (prose in a string or comment). A bracket leaves the whole text up
+    to the first `in`, which holds the target unless that `in` is inside brackets, a string
+    or a comment of the target: then the brackets are unbalanced, or there is a quote or a
+    `#`, and the screen is unsure.
     """
     for match in _FOR.finditer(text):
         start = match.end()
-        # Targets are short: not finding `in` soon (or only at the cut, where `\b` is
-        # unreliable) makes the screen unsure, and the search costs O(len(text)) at most.
-        end = _IN.search(text, start, start + _TARGET_LIMIT)
-        if end is None or end.end() == start + _TARGET_LIMIT:
-            return True
-        target = text[start : end.start()]
-        if _FOR_OPAQUE.search(target):
-            return True
-        opened = target.count("(") + target.count("[") + target.count("{")
-        closed = target.count(")") + target.count("]") + target.count("}")
-        if opened != closed:
-            return True
+        if _PLAIN_TARGET.match(text, start):
+            continue
+        position, after_name = start, False
+        for _ in range(64):
+            token = _TOKEN.match(text, position)
+            if token is None:
+                break  # the end of the text: not a `for` keyword
+            name, value = token.groups()
+            position = token.end()
+            if name is not None:
+                if name == "in" or after_name:
+                    break  # a target without a star, or two names in a row: no target
+                after_name = True
+            elif value in ".,":
+                after_name = False
+            elif value == "*":
+                return True
+            elif value in "([{":
+                if _bracketed_target_may_star(text, start):
+                    return True
+                break
+            else:
+                break  # a target never holds this character outside brackets
+        else:
+            return True  # a long target: unsure
     return False
+
+
+def _bracketed_target_may_star(text: str, start: int) -> bool:
+    # Targets are short: not finding `in` soon (or only at the cut, where the lookahead is
+    # unreliable) makes the screen unsure, and the search costs O(len(text)) at most.
+    end = _IN.search(text, start, start + _TARGET_LIMIT)
+    if end is None or end.end() == start + _TARGET_LIMIT:
+        return True
+    target = text[start : end.start()]
+    if _FOR_OPAQUE.search(target):
+        return True
+    opened = target.count("(") + target.count("[") + target.count("{")
+    closed = target.count(")") + target.count("]") + target.count("}")
+    return opened != closed
 
 
 def _maybe_repeated_keyword(text: str, statement_lines: list[int]) -> bool:

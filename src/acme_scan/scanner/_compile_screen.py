@@ -8,9 +8,10 @@ ruled out every compile-time error of Python 3.10 to 3.13; otherwise it answers 
 ("unsure", and the caller compiles). Every such error is one of three kinds:
 
 - errors of rare constructs, decided on the source text: `yield`, `await`, `:=`, `__debug__`,
-  `async for` (comprehensions), a starred f-string field (`f"{*a}"`, 3.12+); their mere
-  presence makes the screen unsure. Keywords are ASCII in any valid source, so a byte-level
-  search finds every one (also in strings and comments: that only makes the screen unsure);
+  an asynchronous comprehension (more `async for` in the text than `async for` statements),
+  a starred f-string field (`f"{*a}"`, 3.12+); their mere presence makes the screen unsure.
+  Keywords are ASCII in any valid source, so a text search finds every one (also in strings
+  and comments: that only makes the screen unsure);
 - errors of statements (placement of `return`, `break`, `continue`, bare `except:`, `import
   *`, `from __future__`; repeated parameters of a `def`; starred assignment targets; `async
   for` and `async with` outside `async def`; too many statically nested blocks), decided by a
@@ -18,7 +19,8 @@ ruled out every compile-time error of Python 3.10 to 3.13; otherwise it answers 
   statements this screen does not know make it unsure;
 - errors of common expressions, decided by targeted text checks: a keyword argument
   repeated in one call (two occurrences of `NAME=` after `(` or `,`, with no statement
-  starting between them), a repeated `lambda` parameter, a starred comprehension target.
+  starting between them), a repeated `lambda` parameter, a starred comprehension target
+  (the names, dots and commas after each `for`, up to `in`).
 
 `tests/scanner/test_compile_screen.py` holds the list of every error with snippets of each
 placement, compares the screen with `compile()` under each available interpreter, and fuzzes

@@ -11,10 +11,10 @@ they are only read. For each root, two populations:
 - *all parsed*: every `.py` file `ast.parse` accepts (site-packages has no flows, so this is
   the real-code population there).
 
-For each it prints the fraction the screen clears, and the in-process time of the screen
-and of `compile(tree)` over the whole population (best of `--runs`, the two alternating, gc
-disabled); then the in-process time of `scan_data` over the corpus with the screen and with
-`compile()` for every module with findings (as before the screen). It also
+For each it prints the fraction the screen clears, and the in-process CPU time of the
+screen and of `compile(tree)` over the whole population (best of `--runs`, the two
+alternating, gc disabled); then the same for `scan_data` over the corpus with the screen
+and with `compile()` for every module with findings (as before the screen). It also
 compiles every cleared module: a cleared module that `compile()` refuses is a screen bug and
 makes the exit status 1.
 """
@@ -89,15 +89,16 @@ def _parsed(sources: list[tuple[str, bytes]]) -> list[Module]:
 def _best_of_each(
     first: Callable[[], object], second: Callable[[], object], runs: int
 ) -> tuple[float, float]:
-    """Best times of `first` and `second`, run alternately (a busy machine disturbs both alike)."""
+    """Best CPU times of `first` and `second`, run alternately (a busy machine disturbs both
+    alike; CPU time leaves out the time other processes hold the core)."""
     best = [float("inf"), float("inf")]
     gc.disable()
     try:
         for _ in range(runs):
             for index, work in enumerate((first, second)):
-                start = time.perf_counter()
+                start = time.process_time()
                 work()
-                best[index] = min(best[index], time.perf_counter() - start)
+                best[index] = min(best[index], time.process_time() - start)
     finally:
         gc.enable()
     return best[0], best[1]

@@ -115,6 +115,9 @@ def _compiles(tree: ast.Module) -> bool:
 
 
 def _measure(label: str, modules: list[Module], runs: int) -> int:
+    if not modules:
+        print(f"  {label:<12}      0 modules")
+        return 0
     screen = _compile_screen.certainly_compiles
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

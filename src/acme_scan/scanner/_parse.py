@@ -16,10 +16,10 @@ import ast
 import logging
 import sys
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 from acme_scan import codes
+from acme_scan.scanner._records import FrozenRecord, _set
 from acme_scan.scanner.engine import diagnostic
 
 logger = logging.getLogger(__name__)
@@ -37,12 +37,16 @@ _NOT_GRAMMAR = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
+class Parsed(FrozenRecord):
     """A module's tree; `lowered` when it came from LibCST (syntax newer than this Python)."""
 
+    __slots__ = ("lowered", "tree")
     tree: ast.Module
     lowered: bool
+
+    def __init__(self, tree: ast.Module, lowered: bool) -> None:
+        _set(self, "tree", tree)
+        _set(self, "lowered", lowered)
 
 
 def parse(text: str, path: str) -> Parsed | dict[str, Any]:

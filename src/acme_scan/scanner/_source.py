@@ -5,16 +5,22 @@ from __future__ import annotations
 import codecs
 import io
 import tokenize
-from dataclasses import dataclass
+
+from acme_scan.scanner._records import FrozenRecord, _set
 
 
-@dataclass(frozen=True, slots=True)
-class DecodeFailure:
+class DecodeFailure(FrozenRecord):
     """Why the bytes are not valid source text, and where (1-based line, 0 if unknown)."""
 
+    __slots__ = ("column", "line", "message")
     line: int
     column: int
     message: str
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "message", message)
 
 
 def decode_source(source: bytes) -> str | DecodeFailure:

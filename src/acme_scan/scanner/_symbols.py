@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Literal
+
+from acme_scan.scanner._records import FrozenRecord, Record, _set
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -27,62 +28,83 @@ class Symbol:
     __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Other(Symbol):
+class Other(FrozenRecord, Symbol):
     """Bound to something irrelevant to discovery."""
+
+    __slots__ = ()
 
 
 OTHER = Other()
 
 
-@dataclass(frozen=True, slots=True)
-class Qual(Symbol):
+class Qual(FrozenRecord, Symbol):
     """A module or an object imported from one, by qualified name (`typing.List`)."""
 
+    __slots__ = ("name",)
     name: str
 
+    def __init__(self, name: str) -> None:
+        _set(self, "name", name)
 
-@dataclass(frozen=True, slots=True)
-class Tool(Symbol):
+
+class Tool(FrozenRecord, Symbol):
     """Base of a recogniser's own symbols for the framework's tools (a decorator already
     called with some arguments, say). Tools win a merge of branches."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
-class FunctionRef(Symbol):
+
+class FunctionRef(FrozenRecord, Symbol):
     """A function defined by a `def` statement in the scanned module."""
 
+    __slots__ = ("node", "scope")
     node: FunctionNode
     scope: Scope
 
+    def __init__(self, node: FunctionNode, scope: Scope) -> None:
+        _set(self, "node", node)
+        _set(self, "scope", scope)
 
-@dataclass(frozen=True, slots=True)
-class ClassRef(Symbol):
+
+class ClassRef(FrozenRecord, Symbol):
     """A class defined by a `class` statement in the scanned module (its body's scope)."""
 
+    __slots__ = ("scope",)
     scope: Scope
 
+    def __init__(self, scope: Scope) -> None:
+        _set(self, "scope", scope)
 
-@dataclass(frozen=True, slots=True)
-class Made(Symbol):
+
+class Made(FrozenRecord, Symbol):
     """An object a recogniser made (a flow object); `spec` is the recogniser's own value."""
 
+    __slots__ = ("spec",)
     spec: Any
 
+    def __init__(self, spec: Any) -> None:
+        _set(self, "spec", spec)
 
-@dataclass(frozen=True, slots=True)
-class Const(Symbol):
+
+class Const(FrozenRecord, Symbol):
     """A constant: the name was last assigned a literal."""
 
+    __slots__ = ("value",)
     value: Any
 
+    def __init__(self, value: Any) -> None:
+        _set(self, "value", value)
 
-@dataclass(frozen=True, slots=True)
-class Choice(Symbol):
+
+class Choice(FrozenRecord, Symbol):
     """Different made objects bound to one name by different branches (`if`/`else`,
     `try`/`except`): which one exists depends on run-time conditions."""
 
+    __slots__ = ("options",)
     options: tuple[Made, ...]
+
+    def __init__(self, options: tuple[Made, ...]) -> None:
+        _set(self, "options", options)
 
 
 #: Whether a symbol is one of the framework's tools (ranks first in a merge).
@@ -146,20 +168,55 @@ ScopeKind = Literal["module", "class", "function"]
 Relevant = Callable[[Symbol], bool]
 
 
-@dataclass(eq=False, slots=True)
-class Scope:
+class Scope(Record):
     """One Python scope: the module, a class body or a function body."""
 
+    __slots__ = (
+        "_locals",
+        "declared_globals",
+        "in_function",
+        "kind",
+        "node",
+        "parent",
+        "qualname_prefix",
+        "relevant",
+        "state",
+        "unloadable",
+    )
     kind: ScopeKind
     parent: Scope | None
     qualname_prefix: str
-    node: FunctionNode | ast.ClassDef | None = None
-    in_function: bool = False
-    unloadable: bool = False
-    relevant: Relevant | None = None
-    state: dict[str, Symbol] = field(default_factory=dict)
-    declared_globals: set[str] = field(default_factory=set)
-    _locals: frozenset[str] | None = None
+    node: FunctionNode | ast.ClassDef | None
+    in_function: bool
+    unloadable: bool
+    relevant: Relevant | None
+    state: dict[str, Symbol]
+    declared_globals: set[str]
+    _locals: frozenset[str] | None
+
+    def __init__(
+        self,
+        kind: ScopeKind,
+        parent: Scope | None,
+        qualname_prefix: str,
+        node: FunctionNode | ast.ClassDef | None = None,
+        in_function: bool = False,
+        unloadable: bool = False,
+        relevant: Relevant | None = None,
+        state: dict[str, Symbol] | None = None,
+        declared_globals: set[str] | None = None,
+        _locals: frozenset[str] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.parent = parent
+        self.qualname_prefix = qualname_prefix
+        self.node = node
+        self.in_function = in_function
+        self.unloadable = unloadable
+        self.relevant = relevant
+        self.state = {} if state is None else state
+        self.declared_globals = set() if declared_globals is None else declared_globals
+        self._locals = _locals
 
     def module(self) -> Scope:
         scope = self

@@ -29,12 +29,12 @@ import ast
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from acme_scan import codes
 from acme_scan.codes import Code
 from acme_scan.scanner._literals import UNKNOWN, literal_value, to_json
+from acme_scan.scanner._records import FrozenRecord, Record, _set
 from acme_scan.scanner._symbols import (
     OTHER,
     Choice,
@@ -143,67 +143,156 @@ def could_define_dags(source: bytes) -> bool:
     return _AIRFLOW in source and any(name in source for name in _NAMES)
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(FrozenRecord):
+    __slots__ = ("dynamic", "source", "value")
     value: Any
     source: str
     dynamic: bool
+
+    def __init__(self, value: Any, source: str, dynamic: bool) -> None:
+        _set(self, "value", value)
+        _set(self, "source", source)
+        _set(self, "dynamic", dynamic)
 
     def data(self) -> dict[str, Any]:
         return {"value": self.value, "source": self.source, "dynamic": self.dynamic}
 
 
-@dataclass(frozen=True, slots=True)
 class DagDecorator(Tool):
     """`dag(...)` called with its arguments: a decorator that makes `@dag` functions."""
 
-    kwargs: tuple[tuple[str, Value], ...] = ()
-    positional: Value | None = None
-    star: bool = False
+    __slots__ = ("kwargs", "positional", "star")
+    kwargs: tuple[tuple[str, Value], ...]
+    positional: Value | None
+    star: bool
+
+    def __init__(
+        self,
+        kwargs: tuple[tuple[str, Value], ...] = (),
+        positional: Value | None = None,
+        star: bool = False,
+    ) -> None:
+        _set(self, "kwargs", kwargs)
+        _set(self, "positional", positional)
+        _set(self, "star", star)
 
 
-@dataclass(frozen=True, slots=True)
 class AssetDecorator(Tool):
     """`asset(...)` / `asset.multi(...)` called with its arguments."""
 
+    __slots__ = ("kwargs", "multi", "positional", "star")
     multi: bool
-    kwargs: tuple[tuple[str, Value], ...] = ()
-    star: bool = False
-    positional: bool = False
+    kwargs: tuple[tuple[str, Value], ...]
+    star: bool
+    positional: bool
+
+    def __init__(
+        self,
+        multi: bool,
+        kwargs: tuple[tuple[str, Value], ...] = (),
+        star: bool = False,
+        positional: bool = False,
+    ) -> None:
+        _set(self, "multi", multi)
+        _set(self, "kwargs", kwargs)
+        _set(self, "star", star)
+        _set(self, "positional", positional)
 
 
-@dataclass(eq=False)
-class DagSpec:
+class DagSpec(Record):
     """One DAG the file may register, while walking and when finishing."""
 
+    __slots__ = (
+        "anchor",
+        "auto_register",
+        "call_problem",
+        "called",
+        "dag_id",
+        "decorator",
+        "dynamic",
+        "form",
+        "function",
+        "held",
+        "kwargs",
+        "main_guard",
+        "order",
+        "owner",
+        "problems",
+        "qualname",
+        "scope",
+        "with_registered",
+    )
     form: str  # "dag" (the DAG class), "dag_decorator", "asset"
     dag_id: str | None
     kwargs: dict[str, Value]
     anchor: Anchor
     scope: Scope
-    function: FunctionNode | None = None
-    decorator: Decorator | None = None
-    qualname: str | None = None
+    function: FunctionNode | None
+    decorator: Decorator | None
+    qualname: str | None
     #: Where it was made: inside a function body (runs only if called), in a loop, guarded.
-    owner: FunctionNode | None = None
-    main_guard: bool = False
+    owner: FunctionNode | None
+    main_guard: bool
     #: How it gets registered.
-    with_registered: bool = False
-    auto_register: bool | None = True
-    called: bool = False  # a `@dag` function called at import
-    held: bool = False  # a module global holds it when the module has run
+    with_registered: bool
+    auto_register: bool | None
+    called: bool  # a `@dag` function called at import
+    held: bool  # a module global holds it when the module has run
     #: What raises when a `@dag` function is called (it makes its DAG then).
-    call_problem: tuple[Code, str] | None = None
-    problems: list[tuple[Code, Anchor, str]] = field(default_factory=list)
-    dynamic: bool = False
-    order: int = 0
+    call_problem: tuple[Code, str] | None
+    problems: list[tuple[Code, Anchor, str]]
+    dynamic: bool
+    order: int
+
+    def __init__(
+        self,
+        form: str,
+        dag_id: str | None,
+        kwargs: dict[str, Value],
+        anchor: Anchor,
+        scope: Scope,
+        function: FunctionNode | None = None,
+        decorator: Decorator | None = None,
+        qualname: str | None = None,
+        owner: FunctionNode | None = None,
+        main_guard: bool = False,
+        with_registered: bool = False,
+        auto_register: bool | None = True,
+        called: bool = False,
+        held: bool = False,
+        call_problem: tuple[Code, str] | None = None,
+        problems: list[tuple[Code, Anchor, str]] | None = None,
+        dynamic: bool = False,
+        order: int = 0,
+    ) -> None:
+        self.form = form
+        self.dag_id = dag_id
+        self.kwargs = kwargs
+        self.anchor = anchor
+        self.scope = scope
+        self.function = function
+        self.decorator = decorator
+        self.qualname = qualname
+        self.owner = owner
+        self.main_guard = main_guard
+        self.with_registered = with_registered
+        self.auto_register = auto_register
+        self.called = called
+        self.held = held
+        self.call_problem = call_problem
+        self.problems = [] if problems is None else problems
+        self.dynamic = dynamic
+        self.order = order
 
 
-@dataclass(eq=False)
-class _Factory:
+class _Factory(Record):
     """A `@dag` function: calling it makes (and auto-registers) its DAG."""
 
+    __slots__ = ("spec",)
     spec: DagSpec
+
+    def __init__(self, spec: DagSpec) -> None:
+        self.spec = spec
 
 
 def _is(symbol: Symbol, names: frozenset[str]) -> bool:

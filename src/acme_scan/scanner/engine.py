@@ -53,12 +53,12 @@ import ast
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from acme_scan import codes
 from acme_scan.codes import Code
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value
+from acme_scan.scanner._records import EqRecord, FrozenRecord, _set
 from acme_scan.scanner._symbols import (
     OTHER,
     ClassRef,
@@ -80,12 +80,16 @@ _WITH = (ast.With, ast.AsyncWith)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True, slots=True)
-class Decorator:
+class Decorator(FrozenRecord):
     """A decorator as a diagnostic anchor: the `@` line, and the column of its `def`."""
 
+    __slots__ = ("expression", "owner")
     expression: ast.expr
     owner: FunctionNode
+
+    def __init__(self, expression: ast.expr, owner: FunctionNode) -> None:
+        _set(self, "expression", expression)
+        _set(self, "owner", owner)
 
 
 Anchor = ast.stmt | Decorator | ast.expr
@@ -224,30 +228,76 @@ class Recogniser:
         return []
 
 
-@dataclass
-class _Pending:
+class _Pending(EqRecord):
+    __slots__ = ("anchor", "code", "message")
     code: Code
     anchor: Anchor
     message: str
 
+    def __init__(self, code: Code, anchor: Anchor, message: str) -> None:
+        self.code = code
+        self.anchor = anchor
+        self.message = message
 
-@dataclass
-class Walker:
+
+class Walker(EqRecord):
     """Walks one module for one recogniser; see the module docstring for what it offers."""
 
+    __slots__ = (
+        "anchor",
+        "calls",
+        "deferred",
+        "loops",
+        "main_guard",
+        "path",
+        "pending",
+        "recogniser",
+        "source",
+        "tree",
+        "walrus",
+        "walrus_lines",
+    )
     tree: ast.Module
     source: Source
     path: str
     recogniser: Recogniser
-    main_guard: int = 0
-    loops: int = 0
-    anchor: Anchor | None = None
-    pending: list[_Pending] = field(default_factory=list)
-    deferred: list[tuple[Sequence[ast.stmt], Scope]] = field(default_factory=list)
-    walrus: bool = False
+    main_guard: int
+    loops: int
+    anchor: Anchor | None
+    pending: list[_Pending]
+    deferred: list[tuple[Sequence[ast.stmt], Scope]]
+    walrus: bool
     #: The lines `:=` is written on (when `walrus`), in order.
-    walrus_lines: list[int] = field(default_factory=list)
-    calls: dict[ast.Call, Symbol] = field(default_factory=dict)
+    walrus_lines: list[int]
+    calls: dict[ast.Call, Symbol]
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        source: Source,
+        path: str,
+        recogniser: Recogniser,
+        main_guard: int = 0,
+        loops: int = 0,
+        anchor: Anchor | None = None,
+        pending: list[_Pending] | None = None,
+        deferred: list[tuple[Sequence[ast.stmt], Scope]] | None = None,
+        walrus: bool = False,
+        walrus_lines: list[int] | None = None,
+        calls: dict[ast.Call, Symbol] | None = None,
+    ) -> None:
+        self.tree = tree
+        self.source = source
+        self.path = path
+        self.recogniser = recogniser
+        self.main_guard = main_guard
+        self.loops = loops
+        self.anchor = anchor
+        self.pending = [] if pending is None else pending
+        self.deferred = [] if deferred is None else deferred
+        self.walrus = walrus
+        self.walrus_lines = [] if walrus_lines is None else walrus_lines
+        self.calls = {} if calls is None else calls
 
     # -- driver ------------------------------------------------------------------------------
 

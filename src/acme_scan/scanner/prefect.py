@@ -13,7 +13,6 @@ import ast
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from hashlib import blake2b
 from pathlib import PurePosixPath
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from acme_scan import codes
 from acme_scan.scanner._docstrings import function_docstring, parameter_descriptions
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value, to_json
+from acme_scan.scanner._records import EqRecord, FrozenRecord, _set
 from acme_scan.scanner._schema import (
     SchemaContext,
     annotation_schema,
@@ -115,14 +115,21 @@ def _matches(pattern: re.Pattern[bytes], word: bytes, source: bytes) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(FrozenRecord):
     """A keyword argument or default: JSON value, source text, and its Python value aside."""
 
+    __slots__ = ("dynamic", "raw", "source", "value")
+    _compare = ("value", "source", "dynamic")  # `raw` is not compared
     value: Any
     source: str
     dynamic: bool
-    raw: Any = field(default=UNKNOWN, compare=False)
+    raw: Any
+
+    def __init__(self, value: Any, source: str, dynamic: bool, raw: Any = UNKNOWN) -> None:
+        _set(self, "value", value)
+        _set(self, "source", source)
+        _set(self, "dynamic", dynamic)
+        _set(self, "raw", raw)
 
     def data(self) -> dict[str, Any]:
         return {"value": self.value, "source": self.source, "dynamic": self.dynamic}
@@ -131,27 +138,41 @@ class Value:
 Kwargs = tuple[tuple[str, Value], ...]
 
 
-@dataclass(frozen=True, slots=True)
 class FlowDecorator(Tool):
     """Prefect's flow decorator, possibly already called with keyword arguments."""
 
-    kwargs: Kwargs = ()
-    star_kwargs: bool = False
+    __slots__ = ("kwargs", "star_kwargs")
+    kwargs: Kwargs
+    star_kwargs: bool
+
+    def __init__(self, kwargs: Kwargs = (), star_kwargs: bool = False) -> None:
+        _set(self, "kwargs", kwargs)
+        _set(self, "star_kwargs", star_kwargs)
 
 
-@dataclass(frozen=True, init=False)
-class FlowSpec:
+class FlowSpec(FrozenRecord):
     """What is known of a flow object while walking: its function and its keyword arguments."""
 
+    __slots__ = (
+        "description",
+        "function",
+        "function_name",
+        "is_method",
+        "kwargs",
+        "name",
+        "parameter_schema",
+        "parameters",
+        "star_kwargs",
+    )
     function: FunctionNode | ast.Lambda | None
     function_name: str | None
     kwargs: Kwargs
     star_kwargs: bool
     is_method: bool
-    name: str | None = None
-    description: str | None = None
-    parameters: tuple[dict[str, Any], ...] = ()
-    parameter_schema: dict[str, Any] | None = None
+    name: str | None
+    description: str | None
+    parameters: tuple[dict[str, Any], ...]
+    parameter_schema: dict[str, Any] | None
 
     def __init__(
         self,
@@ -165,19 +186,15 @@ class FlowSpec:
         parameters: tuple[dict[str, Any], ...] = (),
         parameter_schema: dict[str, Any] | None = None,
     ) -> None:
-        # The generated __init__ of a frozen dataclass sets each field through
-        # `object.__setattr__`; one update of the instance's dict is the same, at a fraction.
-        self.__dict__.update(
-            function=function,
-            function_name=function_name,
-            kwargs=kwargs,
-            star_kwargs=star_kwargs,
-            is_method=is_method,
-            name=name,
-            description=description,
-            parameters=parameters,
-            parameter_schema=parameter_schema,
-        )
+        _set(self, "function", function)
+        _set(self, "function_name", function_name)
+        _set(self, "kwargs", kwargs)
+        _set(self, "star_kwargs", star_kwargs)
+        _set(self, "is_method", is_method)
+        _set(self, "name", name)
+        _set(self, "description", description)
+        _set(self, "parameters", parameters)
+        _set(self, "parameter_schema", parameter_schema)
 
 
 def is_flow_decorator(symbol: Symbol) -> bool:
@@ -194,8 +211,18 @@ def as_flow_decorator(symbol: Symbol) -> FlowDecorator:
     return symbol if isinstance(symbol, FlowDecorator) else _PLAIN_DECORATOR
 
 
-@dataclass(slots=True)
-class _Found:
+class _Found(EqRecord):
+    __slots__ = (
+        "anchor",
+        "binding",
+        "decorator",
+        "form",
+        "loadable",
+        "order",
+        "qualname",
+        "scope",
+        "spec",
+    )
     spec: FlowSpec
     qualname: str
     form: str
@@ -204,7 +231,29 @@ class _Found:
     loadable: bool
     scope: Scope
     binding: str
-    order: int = 0
+    order: int
+
+    def __init__(
+        self,
+        spec: FlowSpec,
+        qualname: str,
+        form: str,
+        anchor: Anchor,
+        decorator: Anchor | None,
+        loadable: bool,
+        scope: Scope,
+        binding: str,
+        order: int = 0,
+    ) -> None:
+        self.spec = spec
+        self.qualname = qualname
+        self.form = form
+        self.anchor = anchor
+        self.decorator = decorator
+        self.loadable = loadable
+        self.scope = scope
+        self.binding = binding
+        self.order = order
 
 
 class PrefectRecogniser(Recogniser):

@@ -1,0 +1,110 @@
+"""Plain slotted record classes: what `@dataclass` would generate, written once by hand.
+
+`dataclasses` builds each class's methods from source text at import (about a millisecond a
+class) and its `__init__` of a frozen class sets every field through `object.__setattr__`;
+the scanner's ~20 record classes made that a fifth of a small scan. A record here declares
+its fields in `__slots__`, annotates them in order, writes its own `__init__` and inherits
+the rest:
+
+- `Record`: a dataclass's `__repr__` (`Name(field=value, ...)`, `...` on recursion), identity
+  equality and hashing (`eq=False`);
+- `EqRecord`: plus a dataclass's `__eq__` (same class and equal fields in order, else
+  `NotImplemented`) and no hashing (`eq=True`, not frozen);
+- `FrozenRecord`: plus hashing of the fields' tuple, and a `__setattr__`/`__delattr__` that
+  raise `FrozenInstanceError` (`frozen=True`); its `__init__` sets fields with `_set`
+  (`object.__setattr__`), and it pickles and copies as a frozen dataclass does.
+
+`_fields` (the annotated names, in order) are the fields `__repr__` shows, `_compare` (default:
+`_fields`) those equality and hashing use (a dataclass field with `compare=False` is left
+out of `_compare`).
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from reprlib import recursive_repr
+from typing import Any, ClassVar
+
+#: Sets a field of a frozen record in its `__init__` (the record's own `__setattr__` raises).
+_set = object.__setattr__
+
+
+class FrozenInstanceError(AttributeError):
+    """An assignment to a field of a frozen record (as `dataclasses.FrozenInstanceError`)."""
+
+
+class Record:
+    """Base of a record class: a dataclass's repr, identity equality (`eq=False`)."""
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _compare: ClassVar[tuple[str, ...]] = ()
+    #: The `_compare` fields' values of a record, as a tuple.
+    _key: ClassVar[Any] = staticmethod(lambda record: ())
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The fields in the order they are annotated (`__slots__` may be sorted).
+        # (`inspect.get_annotations` would import `inspect`, a few ms at start.)
+        fields = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063
+        if sorted(fields) != sorted(cls.__dict__.get("__slots__", ())):
+            raise TypeError(f"{cls.__qualname__}: __slots__ must name the annotated fields")
+        if fields:
+            cls._fields = fields
+        if "_compare" not in cls.__dict__:
+            cls._compare = cls._fields
+        compare = cls._compare
+        if len(compare) >= 2:
+            cls._key = staticmethod(attrgetter(*compare))
+        elif len(compare) == 1:
+            get = attrgetter(compare[0])
+            cls._key = staticmethod(lambda record: (get(record),))
+        else:
+            cls._key = staticmethod(lambda record: ())
+
+    @recursive_repr()
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__qualname__}({values})"
+
+
+class EqRecord(Record):
+    """A record compared by its fields, unhashable (a dataclass's `eq=True`, not frozen)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            key = self._key
+            return bool(key(self) == key(other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class FrozenRecord(Record):
+    """An immutable record compared and hashed by its fields (`frozen=True`)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            key = self._key
+            return bool(key(self) == key(other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key(self))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(self._fields, state, strict=True):
+            _set(self, name, value)

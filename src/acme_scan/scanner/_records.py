@@ -47,7 +47,7 @@ class Record:
         # The fields in the order they are annotated (`__slots__` may be sorted).
         # (`inspect.get_annotations` would import `inspect`, a few ms at start.)
         fields = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063
-        if sorted(fields) != sorted(cls.__dict__.get("__slots__", ())):
+        if "__slots__" in cls.__dict__ and sorted(fields) != sorted(cls.__slots__):
             raise TypeError(f"{cls.__qualname__}: __slots__ must name the annotated fields")
         if fields:
             cls._fields = fields

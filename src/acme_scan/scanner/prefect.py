@@ -151,19 +151,11 @@ class FlowDecorator(Tool):
 
 
 class FlowSpec(FrozenRecord):
-    """What is known of a flow object while walking: its function and its keyword arguments."""
+    """What is known of a flow object while walking: its function and its keyword arguments.
 
-    __slots__ = (
-        "description",
-        "function",
-        "function_name",
-        "is_method",
-        "kwargs",
-        "name",
-        "parameter_schema",
-        "parameters",
-        "star_kwargs",
-    )
+    Not slotted: one update of the instance's dict sets every field, at a fraction of one
+    `object.__setattr__` a field."""
+
     function: FunctionNode | ast.Lambda | None
     function_name: str | None
     kwargs: Kwargs
@@ -186,15 +178,17 @@ class FlowSpec(FrozenRecord):
         parameters: tuple[dict[str, Any], ...] = (),
         parameter_schema: dict[str, Any] | None = None,
     ) -> None:
-        _set(self, "function", function)
-        _set(self, "function_name", function_name)
-        _set(self, "kwargs", kwargs)
-        _set(self, "star_kwargs", star_kwargs)
-        _set(self, "is_method", is_method)
-        _set(self, "name", name)
-        _set(self, "description", description)
-        _set(self, "parameters", parameters)
-        _set(self, "parameter_schema", parameter_schema)
+        self.__dict__.update(
+            function=function,
+            function_name=function_name,
+            kwargs=kwargs,
+            star_kwargs=star_kwargs,
+            is_method=is_method,
+            name=name,
+            description=description,
+            parameters=parameters,
+            parameter_schema=parameter_schema,
+        )
 
 
 def is_flow_decorator(symbol: Symbol) -> bool:

@@ -163,3 +163,22 @@ def test_aps_finds_the_project_root(
     assert "/nonexistent/x: no such directory" in err
     assert "git" not in err
     assert aps(["check-config", "--project-dir", "/nonexistent/x"]) == 2
+
+
+def test_a_folder_named_from_a_shared_or_system_folder_is_its_own_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`acme-scan scan some/folder` run from a folder that can be no project (`/`, a shared
+    world-writable temp folder) scans that folder, never the whole cwd."""
+    shared = tmp_path / "shared"
+    loose = shared / "loose"
+    loose.mkdir(parents=True)
+    shared.chmod(0o1777)
+    (loose / "a.py").write_text(FLOW.format(name="a", function="a"), encoding="utf-8")
+    (shared / "stray.py").write_text(FLOW.format(name="s", function="s"), encoding="utf-8")
+    for cwd, path in ((shared, "loose"), (Path("/"), str(loose))):
+        code, _out, err = run(["scan", path, "-q"], cwd, monkeypatch, capsys)
+        assert code == 0, err
+        index = orjson.loads((loose / ".acme_scan" / "index.json").read_bytes())
+        assert [f["path"] for f in index["flows"]] == ["a.py"]
+        assert not (shared / ".acme_scan").exists()

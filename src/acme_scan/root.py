@@ -116,7 +116,12 @@ def project_root(
         start = _existing(Path(path))
         folder = find_root(start)
         if not _marked(folder) and _inside(start, cwd):
-            folder = find_root(cwd)  # no project around the path: the one it is in, as ruff
+            # No project around the path: the project the cwd is in, as ruff does; but a
+            # cwd that is no project and never could be one (the filesystem's root, a
+            # shared world-writable folder such as /tmp) leaves the path its own root.
+            around = find_root(cwd)
+            if _marked(around) or not _unfit_root(around):
+                folder = around
         found.setdefault(folder.resolve(), []).append(str(path))
     if len(found) > 1:
         listed = "; ".join(
@@ -128,6 +133,19 @@ def project_root(
             "check one project at a time (or give --root)"
         )
     return next(iter(found))
+
+
+def _unfit_root(folder: Path) -> bool:
+    """The filesystem's root, or a folder others may write to (or own): never a project
+    unless it says so."""
+    if folder.parent == folder:
+        return True
+    try:
+        info = folder.stat()
+    except OSError:
+        return True
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    return bool(info.st_mode & stat.S_IWOTH) or (uid is not None and info.st_uid not in (uid, 0))
 
 
 def _marked(folder: Path) -> bool:

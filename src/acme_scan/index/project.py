@@ -548,11 +548,7 @@ class Indexer:
         lengths = self._layout[1] if self._layout is not None else {}
         for rel in sorted(records):
             if rel in self._stats:
-                record = records[rel]
-                entry = [*self._stats[rel], record["status"]]
-                if rel in lengths:
-                    entry += [len(record["flows"]), len(record["diagnostics"]), *lengths[rel]]
-                entries[rel] = entry
+                entries[rel] = _state_entry(*self._stats[rel], records[rel], lengths.get(rel))
         index_digest = self._digest or digest(self._dump(records, self.file_flows, {}))
         self._write_state(entries, summary, len(records), index_digest)
 
@@ -718,16 +714,10 @@ class Indexer:
             elif outcome.segments is None:
                 return None  # findings that name other paths: only the full path lays it out
             else:
-                record = outcome.record
                 changes[rel] = outcome.segments
-                entry = [
-                    outcome.size,
-                    outcome.mtime_ns,
-                    record["status"],
-                    len(record["flows"]),
-                    len(record["diagnostics"]),
-                    *outcome.segments.lengths(),
-                ]
+                entry = _state_entry(
+                    outcome.size, outcome.mtime_ns, outcome.record, outcome.segments.lengths()
+                )
             entries[rel] = entry
             _count(entry[2], stats)
         stats.files = len(rels)
@@ -744,13 +734,11 @@ class Indexer:
             index_digest = digest(data)
             written = write_raw(data, self.index_path, self.confined_to)
             diagnostics = [d for d in diagnostics if d["path"] not in changes]
-            for segments_of in changes:
-                outcome = scanned.get(segments_of)
+            for rel in changes:
+                outcome = scanned.get(rel)
                 if outcome is not None and outcome.record is not None:
                     diagnostics.extend(outcome.record["diagnostics"])
-            diagnostics.sort(
-                key=lambda d: (d["path"], d["line"], d["column"], d["code"], d["message"])
-            )
+            diagnostics.sort(key=_diagnostic_order)
         self._layout = layout, {rel: entry[5:] for rel, entry in entries.items()}
         result_summary = Summary(
             flows=sum(entry[3] for entry in entries.values()),
@@ -779,27 +767,43 @@ def build_index(
     """The index as JSON data, in its canonical order."""
     flows = [flow for rel in rels for flow in file_flows.get(rel, [])]
     flows.sort(key=lambda f: (f["path"], f["line"], f["id"]))
-    diagnostics = [d for rel in sorted(records) for d in records[rel]["diagnostics"]]
-    diagnostics.sort(key=lambda d: (d["path"], d["line"], d["column"], d["code"], d["message"]))
     return {
-        "schema_version": SCHEMA_VERSION,
-        "scanner_version": __version__,
-        "settings_hash": settings.digest(),
+        **_top(settings),
         "flows": flows,
-        "diagnostics": diagnostics,
+        "diagnostics": _diagnostics_of(records),
         "files": dict(sorted(records.items())),
     }
 
 
+def _diagnostic_order(diagnostic: Json) -> tuple[Any, ...]:
+    """Where a diagnostic stands in the index's `diagnostics`."""
+    d = diagnostic
+    return d["path"], d["line"], d["column"], d["code"], d["message"]
+
+
+def _diagnostics_of(records: dict[str, Json]) -> list[Json]:
+    """The index's `diagnostics`: every file record's, in index order."""
+    diagnostics = [d for rel in sorted(records) for d in records[rel]["diagnostics"]]
+    diagnostics.sort(key=_diagnostic_order)
+    return diagnostics
+
+
 def _summary_of(records: dict[str, Json]) -> Summary:
     """`summarize` of the index these file records make (each lists its flows' ids)."""
-    diagnostics = [d for rel in sorted(records) for d in records[rel]["diagnostics"]]
-    diagnostics.sort(key=lambda d: (d["path"], d["line"], d["column"], d["code"], d["message"]))
     return Summary(
         flows=sum(len(record["flows"]) for record in records.values()),
         files_with_flows=sum(1 for record in records.values() if record["flows"]),
-        diagnostics=diagnostics,
+        diagnostics=_diagnostics_of(records),
     )
+
+
+def _state_entry(size: int, mtime_ns: int, record: Json, lengths: list[int] | None) -> list[Any]:
+    """A file's entry in the state file: [size, mtime_ns, status] and, when its segment
+    lengths in the index bytes are known, [flows, diagnostics, *lengths] too."""
+    entry: list[Any] = [size, mtime_ns, record["status"]]
+    if lengths is not None:
+        entry += [len(record["flows"]), len(record["diagnostics"]), *lengths]
+    return entry
 
 
 def _hash_of(record: Json | None) -> str | None:

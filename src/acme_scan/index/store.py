@@ -52,9 +52,7 @@ def dump_raw(data: dict[str, Any]) -> bytes:
         pieces.append(b",\n" if number else b"")
         pieces.append(orjson.dumps(key) + b":")
         if isinstance(value, list) and value and isinstance(value[0], dict) and value[0]:
-            first = orjson.dumps(min(value[0])) + b":"
-            dumped = dumped.replace(b"},{" + first, b"},\n{" + first)
-            pieces += [b"[\n", memoryview(dumped)[1:-1], b"\n]"]
+            pieces += [b"[\n", _list_body(value, dumped), b"\n]"]
         elif key == "files" and isinstance(value, dict) and value:
             dumped = dumped.replace(b'},"', b'},\n"')
             pieces += [b"{\n", memoryview(dumped)[1:-1], b"\n}"]
@@ -104,13 +102,22 @@ def path_segments(
     )
 
 
-def _list_body(items: Sequence[dict[str, Any]]) -> bytes:
-    """`items` as `dump_raw` writes them inside a list: one per line."""
+def _list_body(items: Sequence[dict[str, Any]], dumped: bytes | None = None) -> bytes:
+    """`items` (already `dumped`, or dumped here) as the index writes them inside a list:
+    one per line, without the brackets."""
     if not items:
         return b""
-    dumped = orjson.dumps(items, option=_SORTED)
+    if dumped is None:
+        dumped = orjson.dumps(items, option=_SORTED)
     first = orjson.dumps(min(items[0])) + b":"
     return dumped.replace(b"},{" + first, b"},\n{" + first)[1:-1]
+
+
+def _offsets(lengths: Sequence[Sequence[int]], field: int) -> list[int]:
+    """Where each path's part of one section starts, relative to the section's first record,
+    from the paths' segment lengths (parts are separated by `,\n`; empty ones take no room),
+    and one more: the section's records' total span, separators included."""
+    return [0, *itertools.accumulate(e[field] + 2 if e[field] else 0 for e in lengths)]
 
 
 Parts = dict[str, list[bytes | memoryview]]
@@ -201,9 +208,7 @@ def splice(
         start = starts.get(key)
         if not isinstance(start, int) or not 0 < start < len(raw):
             return None
-        # offsets[i]: where path i's part starts, relative to the section's first record
-        widths = (entry[field] for entry in old_lengths)
-        offsets = [0, *itertools.accumulate(n + 2 if n else 0 for n in widths)]
+        offsets = _offsets(old_lengths, field)
         closing = b"}" if key == "files" else b"]"
         if offsets[-1]:
             end = start + offsets[-1] - 2
@@ -239,7 +244,7 @@ def old_records(
     if not isinstance(start, int):
         return None
     field = SECTIONS["files"]
-    offsets = [0, *itertools.accumulate(e[field] + 2 if e[field] else 0 for e in old_lengths)]
+    offsets = _offsets(old_lengths, field)
     found: dict[str, dict[str, Any]] = {}
     for path in wanted:
         at = bisect.bisect_left(old_paths, path)

@@ -48,16 +48,21 @@ def find_root(start: os.PathLike[str] | str | None = None) -> Path:
 def _trusted_ancestors(start: Path) -> list[Path]:
     """`start` and the folders above it, up to the first one we must not trust."""
     folders = [start]
-    uid = os.geteuid() if hasattr(os, "geteuid") else None
     for parent in start.parents:
-        try:
-            info = parent.stat()
-        except OSError:
-            break
-        if info.st_mode & stat.S_IWOTH or (uid is not None and info.st_uid not in (uid, 0)):
+        if _shared(parent):
             break
         folders.append(parent)
     return folders
+
+
+def _shared(folder: Path) -> bool:
+    """A folder anyone may write to, or another user owns (or that cannot be stat'ed)."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return True
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    return bool(info.st_mode & stat.S_IWOTH) or (uid is not None and info.st_uid not in (uid, 0))
 
 
 def _has_section(pyproject: Path) -> bool:
@@ -138,14 +143,7 @@ def project_root(
 def _unfit_root(folder: Path) -> bool:
     """The filesystem's root, or a folder others may write to (or own): never a project
     unless it says so."""
-    if folder.parent == folder:
-        return True
-    try:
-        info = folder.stat()
-    except OSError:
-        return True
-    uid = os.geteuid() if hasattr(os, "geteuid") else None
-    return bool(info.st_mode & stat.S_IWOTH) or (uid is not None and info.st_uid not in (uid, 0))
+    return folder.parent == folder or _shared(folder)
 
 
 def _marked(folder: Path) -> bool:

@@ -109,6 +109,48 @@ def test_a_huge_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "larger than the limit" in message
 
 
+def _stat_saying(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fstat` reports `size` bytes: the file grew (or shrank) after it was measured."""
+    real = os.fstat
+
+    def fstat(fd: int) -> os.stat_result:
+        info = real(fd)
+        fields = list(info)
+        fields[6] = size  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", fstat)
+
+
+def test_a_file_that_grew_after_its_size_was_read_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = FLOW.format(name="grown") + "# padding\n" * 20_000  # 200 KB: several reads
+    (tmp_path / "a.py").write_text(source)
+    _stat_saying(10, monkeypatch)
+    _, data = workers._read(str(tmp_path / "a.py"))
+    assert data == source.encode()
+    _stat_saying(len(source) * 2, monkeypatch)  # shrank: one read, then the end
+    _, data = workers._read(str(tmp_path / "a.py"))
+    assert data == source.encode()
+
+
+def test_a_file_that_grew_past_the_limit_while_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "a.py").write_text(FLOW.format(name="a"))
+    with open(root / "huge.py", "wb") as handle:
+        handle.write(b"from prefect import flow\n")
+        handle.truncate(workers.MAX_FILE_BYTES + 1)
+    _stat_saying(100, monkeypatch)
+    assert flows(root) == ["a"]
+    [(path, code, message)] = diagnostics(root)
+    assert (path, code) == ("huge.py", "AS003")
+    assert "grew past the limit" in message
+
+
 def test_a_thousand_folders_deep_walk(tmp_path: Path) -> None:
     root = tmp_path / "p"
     root.mkdir()

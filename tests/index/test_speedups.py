@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,6 +158,42 @@ def test_pool_and_inline_scans_are_identical(
     inline = scan_project(tmp_path, write=False, workers=1).index
     assert pooled == inline
     assert len(pooled.flows) == expected
+
+
+def test_few_large_files_are_cut_into_enough_chunks_for_every_worker() -> None:
+    jobs = [workers.Job(f"{i}", None, 20_000) for i in range(80)]  # 1.6 MB of large modules
+    chunks = workers._chunks(jobs, 2)
+    assert len(chunks) >= 2 * workers.CHUNKS_PER_WORKER
+    assert [job for chunk in chunks for job in chunk] == jobs
+    many = [workers.Job(f"{i}", None, 300) for i in range(10_000)]
+    assert max(len(chunk) for chunk in workers._chunks(many, 2)) <= workers.CHUNK_FILES
+    tiny = [workers.Job(f"{i}", None, 100) for i in range(100)]  # never below MIN_CHUNK_BYTES
+    assert len(workers._chunks(tiny, 2)) == 1
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_scan_restores_the_collector_thresholds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    import gc
+
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 1)
+    generate(tmp_path, 40)
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    real = workers.load_and_scan
+
+    def spy(*args: Any, **kwargs: Any) -> workers.Outcome:
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "load_and_scan", spy)
+    scan_project(tmp_path, write=False, workers=count)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+    if count == 1:  # inline: the spy saw the raised threshold
+        assert seen
+        assert all(t[0] == workers.GC_FIRST_THRESHOLD for t in seen)
 
 
 def test_git_is_not_run_outside_any_git_folder(

@@ -33,7 +33,7 @@ from acme_scan.check.formats import (
     use_colour,
 )
 from acme_scan.check.runner import CheckResult, run_check
-from acme_scan.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, configure_logging
+from acme_scan.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, HelpFormatter, configure_logging
 from acme_scan.root import relative_to_cwd
 
 #: `--format` values of acme-scan 2.0 (`human` is `concise` now).
@@ -46,6 +46,7 @@ MAX_FIX_PASSES = 10
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        formatter_class=HelpFormatter,
         prog="acme-scan check",
         description="Check the Prefect flows of a project (and its deploy config) without "
         "importing them. The whole project is scanned, through the incremental index; with "

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 import orjson
 
 from acme_scan.check.rules import RULES, Rule, matching
-from acme_scan.cli import EXIT_OK, EXIT_USAGE
+from acme_scan.cli import EXIT_OK, EXIT_USAGE, HelpFormatter
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
+        formatter_class=HelpFormatter,
         prog="acme-scan rules",
         description="List the rules of `acme-scan check`; with CODES, explain those rules.",
     )

@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from acme_scan.cli import EXIT_OK, EXIT_USAGE, add_root_arguments, command_root, configure_logging
+from acme_scan.cli import (
+    EXIT_OK,
+    EXIT_USAGE,
+    HelpFormatter,
+    add_root_arguments,
+    command_root,
+    configure_logging,
+)
 from acme_scan.index.project import ProjectScan, scan_project
 from acme_scan.root import relative_to_cwd
 from acme_scan.settings import load_settings
@@ -17,6 +24,7 @@ from acme_scan.settings import load_settings
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        formatter_class=HelpFormatter,
         prog="acme-scan scan",
         description="Find every Prefect flow under ROOT without importing it, and write the "
         "index file (default: ROOT/.acme_scan/index.json, or `index` in [tool.acme-scan]).",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import orjson
 
+from acme_scan.cli import HelpFormatter
 from acme_scan.models import Index
 
 
@@ -19,7 +20,9 @@ def index_schema() -> bytes:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="acme-scan schema", description="Print the JSON Schema of the index file."
+        formatter_class=HelpFormatter,
+        prog="acme-scan schema",
+        description="Print the JSON Schema of the index file.",
     )
     parser.parse_args(argv)
     sys.stdout.buffer.write(index_schema())

@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from acme_scan.cli import EXIT_OK, add_root_arguments, command_root, configure_logging
+from acme_scan.cli import (
+    EXIT_OK,
+    HelpFormatter,
+    add_root_arguments,
+    command_root,
+    configure_logging,
+)
 from acme_scan.watch.watcher import (
     DEFAULT_MAX_WAIT,
     DEFAULT_QUIET,
@@ -29,6 +35,7 @@ class _Stop(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        formatter_class=HelpFormatter,
         prog="acme-scan watch",
         description="Bring the index of ROOT up to date, then keep it so as files change, "
         "until stopped (Ctrl-C or SIGTERM: exit 0, the index complete). Quiet unless -v.",

@@ -59,24 +59,19 @@ _LAMBDA = re.compile(r"lambda\b")
 _LAMBDA_OPAQUE = re.compile(r"[(\[{'\"#]|\blambda\b")
 #: `for` (no word boundary before it: `[1for x in y]` is valid up to Python 3.12).
 _FOR = re.compile(r"for\b")
+#: A character that can be part of a name (or number): an ASCII letter, digit or `_`, or any
+#: non-ASCII character. Written as the ASCII characters it is not, which compiles in 0.1 ms:
+#: the same set as `[A-Za-z0-9_\x80-\U0010ffff]`, whose range costs 5 ms at every start.
+_WORD = r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"
 #: `in` (not next to an identifier's character: `\b` would see one inside `a\u0301in`).
-_IN = re.compile(r"(?<![A-Za-z0-9_\x80-\U0010ffff])in(?![A-Za-z0-9_\x80-\U0010ffff])")
+_IN = re.compile(r"(?<!" + _WORD + r")in(?!" + _WORD + ")")
 _FOR_OPAQUE = re.compile(r"[*'\"#]")
 _TARGET_LIMIT = 400
 #: A whole name (or number): the lookahead keeps backtracking from splitting one.
-_NAME = r"[A-Za-z0-9_\x80-\U0010ffff]+(?![A-Za-z0-9_\x80-\U0010ffff])"
+_NAME = _WORD + "+(?!" + _WORD + ")"
 #: After `for`: names joined by `.` and `,`, up to `in` (the common target: no star).
 _PLAIN_TARGET = re.compile(
-    _GAP
-    + _NAME
-    + _GAP
-    + r"(?:[.,]"
-    + _GAP
-    + _NAME
-    + _GAP
-    + r")*,?"
-    + _GAP
-    + r"in(?![A-Za-z0-9_\x80-\U0010ffff])"
+    _GAP + _NAME + _GAP + r"(?:[.,]" + _GAP + _NAME + _GAP + r")*,?" + _GAP + "in(?!" + _WORD + ")"
 )
 #: One token after `for`: a name (or a number), or any other character.
 _TOKEN = re.compile(_GAP + "(?:(" + _NAME + ")|(.))", re.DOTALL)

@@ -10,7 +10,6 @@ wherever Prefect would raise or the answer cannot be known statically.
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from hashlib import blake2b
@@ -558,6 +557,8 @@ class PrefectRecogniser(Recogniser):
     def check_keywords(self, walker: Walker, kwargs: Kwargs, where: Anchor) -> bool:
         for keyword, _ in kwargs:
             if keyword not in FLOW_KEYWORDS:
+                import difflib  # only for a mistake: 2 ms at start-up
+
                 close = difflib.get_close_matches(keyword, sorted(FLOW_KEYWORDS), n=1)
                 hint = (
                     f"did you mean `{close[0]}`?"

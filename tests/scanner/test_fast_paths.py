@@ -155,3 +155,126 @@ def test_the_prefilter_finds_every_spelling_wherever_it_is() -> None:
         assert [f["qualname"] for f in flows(header + body)] == ["f"], header
     skipped = scan("xfrom prefect import flow\nimportprefect = 1\n" + body)
     assert skipped["status"] == "skipped"
+
+
+#: A few statements that make a function long enough for `Walker.may_find` to test it.
+_PADDING = "\n".join(f"    value_{i} = {i}" for i in range(6))
+
+#: Functions whose bodies reach the framework in each way a walk can; each must be walked.
+_REACHING = {
+    "decorator": ("from prefect import flow\n", "    @flow\n    def inner(): ...\n"),
+    "module alias": (
+        "from prefect import flow\nmy_flow = flow\n",
+        "    @my_flow\n    def inner(): ...\n",
+    ),
+    "decorator called once": (
+        "from prefect import flow\nretrying = flow(retries=3)\n",
+        "    @retrying\n    def inner(): ...\n",
+    ),
+    "module flow's with_options": (
+        "from prefect import flow\n@flow\ndef base(): ...\n",
+        "    copy = base.with_options(name='copy')\n",
+    ),
+    "class attribute": (
+        "from prefect import flow\nclass Holder:\n    tool = flow\n",
+        "    @Holder.tool\n    def inner(): ...\n",
+    ),
+    "nested class attribute": (
+        "from prefect import flow\nclass Outer:\n    class Holder:\n        tool = flow\n",
+        "    @Outer.Holder.tool\n    def inner(): ...\n",
+    ),
+    "flow in a class": (
+        "from prefect import flow\nclass Holder:\n    @flow\n    def run(self): ...\n",
+        "    copy = Holder.run.with_options(name='copy')\n",
+    ),
+    "local import": ("", "    from prefect import flow\n    @flow\n    def inner(): ...\n"),
+    "module import": ("import prefect\n", "    @prefect.flow\n    def inner(): ...\n"),
+    "branch choice": (
+        "from prefect import flow\nimport os\nif os.environ:\n    @flow\n    def f(): ...\n"
+        "else:\n    @flow(name='other')\n    def f(): ...\n",
+        "    copy = f.with_options(name='copy')\n",
+    ),
+    "enclosing function's binding": (
+        "from prefect import flow\n",
+        "    tool = flow\n    def middle():\n"
+        + "\n".join(f"        other_{i} = {i}" for i in range(6))
+        + "\n        @tool\n        def inner(): ...\n",
+    ),
+    "name a global statement rebinds": (
+        # `early` makes the walker work out which module names matter before `setter`
+        "from prefect import flow\nhelper = None\n\ndef early():\n"
+        + "\n".join(f"    other_{i} = {i}" for i in range(6))
+        + "\n\ndef setter():\n"
+        + "\n".join(f"    other_{i} = {i}" for i in range(6))
+        + "\n    global helper\n    helper = flow\n",
+        "    @helper\n    def inner(): ...\n",
+    ),
+    "non-ascii name": (
+        "from prefect import flow\n",
+        "    \uff46low_alias = 1\n    @\uff46low\n    def inner(): ...\n",
+    ),
+    "airflow dag": (
+        "from airflow.sdk import DAG\n",
+        "    with DAG(dag_id='inside'):\n        pass\n",
+    ),
+}
+
+
+def _with_and_without_skip(source: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    from unittest import mock
+
+    from acme_scan.scanner import engine
+
+    skipped = scan_source(source, "m.py").model_dump(mode="json")
+    with mock.patch.object(engine.Walker, "may_find", return_value=True):
+        walked = scan_source(source, "m.py").model_dump(mode="json")
+    return skipped, walked
+
+
+def test_function_bodies_that_reach_the_framework_are_walked() -> None:
+    from unittest import mock
+
+    from acme_scan.scanner import engine
+
+    real = engine.Walker.may_find
+    for case, (module, body) in _REACHING.items():
+        source = f"{module}\ndef outer():\n{_PADDING}\n{body}".encode()
+        tested: list[bool] = []
+
+        def spy(self: engine.Walker, scope: Any, tested: list[bool] = tested) -> bool:
+            answer = real(self, scope)
+            if getattr(scope.node, "name", None) == "outer":
+                tested.append(answer)
+            return answer
+
+        with mock.patch.object(engine.Walker, "may_find", spy):
+            skipped = scan_source(source, "m.py").model_dump(mode="json")
+        _, walked = _with_and_without_skip(source)
+        assert skipped == walked, case
+        assert tested == [True], case
+        assert walked["flows"] or walked["diagnostics"], case  # there was something to find
+
+
+def test_function_bodies_that_cannot_reach_the_framework_are_skipped() -> None:
+    from unittest import mock
+
+    from acme_scan.scanner import engine
+
+    source = (
+        "import os\nfrom prefect import flow\n\nclass Plain:\n    size = 3\n\n"
+        "def helper(path):\n"
+        + _PADDING
+        + "\n    return os.path.join(path, str(Plain.size))\n\n@flow\ndef pipeline(): ...\n"
+    ).encode()
+    answers: list[bool] = []
+    real = engine.Walker.may_find
+
+    def spy(self: engine.Walker, scope: Any) -> bool:
+        answers.append(real(self, scope))
+        return answers[-1]
+
+    with mock.patch.object(engine.Walker, "may_find", spy):
+        skipped = scan_source(source, "m.py").model_dump(mode="json")
+    assert answers == [False, True]  # `helper` skipped; `pipeline` is short
+    assert skipped == _with_and_without_skip(source)[1]
+    assert [f["name"] for f in skipped["flows"]] == ["pipeline"]

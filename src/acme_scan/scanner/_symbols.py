@@ -243,6 +243,11 @@ class Scope(Record):
             return _builtin(name) if symbol is None else symbol
         return self._lookup(name, first=True)
 
+    def free(self, name: str) -> Symbol:
+        """What `name` refers to as a free name of a function nested in this scope (a class
+        body is skipped, as Python does)."""
+        return self._lookup(name, first=False)
+
     def _lookup(self, name: str, *, first: bool) -> Symbol:
         if self.kind == "module":
             symbol = self.state.get(name)

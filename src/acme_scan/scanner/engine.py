@@ -61,13 +61,16 @@ from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value
 from acme_scan.scanner._records import EqRecord, FrozenRecord, _set
 from acme_scan.scanner._symbols import (
     OTHER,
+    Choice,
     ClassRef,
     Const,
     FunctionNode,
     FunctionRef,
+    Made,
     Qual,
     Scope,
     Symbol,
+    Tool,
     merge,
     target_names,
 )
@@ -78,6 +81,8 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _FOR = (ast.For, ast.AsyncFor)
 _WITH = (ast.With, ast.AsyncWith)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: Functions shorter than this many lines (after the `def` line) are walked untested.
+_WALKED_LINES = 4
 
 
 class Decorator(FrozenRecord):
@@ -249,6 +254,7 @@ class Walker(EqRecord):
         "deferred",
         "loops",
         "main_guard",
+        "mattering",
         "path",
         "pending",
         "recogniser",
@@ -270,6 +276,8 @@ class Walker(EqRecord):
     #: The lines `:=` is written on (when `walrus`), in order.
     walrus_lines: list[int]
     calls: dict[ast.Call, Symbol]
+    #: `matter(scope)` of the scopes asked about, by `id`.
+    mattering: dict[int, frozenset[str]]
 
     def __init__(
         self,
@@ -298,6 +306,7 @@ class Walker(EqRecord):
         self.walrus = walrus
         self.walrus_lines = [] if walrus_lines is None else walrus_lines
         self.calls = {} if calls is None else calls
+        self.mattering = {}
 
     # -- driver ------------------------------------------------------------------------------
 
@@ -320,13 +329,74 @@ class Walker(EqRecord):
         return found, diagnostics
 
     def run_deferred(self) -> None:
-        """Walk function bodies (after the module ran, as Python would call them)."""
+        """Walk function bodies (after the module ran, as Python would call them), except
+        those whose walk can find nothing (`may_find`)."""
         done = 0
         while done < len(self.deferred):  # bodies may defer nested functions' bodies
             body, scope = self.deferred[done]
             done += 1
-            self.block(body, scope)
+            if self.may_find(scope):
+                self.block(body, scope)
         self.deferred.clear()
+
+    def may_find(self, scope: Scope) -> bool:
+        """Whether walking the body of the function of `scope` can find or report anything.
+
+        A function body's walk binds names in its own scope only, unless it declares a
+        `global`; everything the recogniser finds or reports is reached from a name. So the
+        walk is needed only when the function's text (its `def` line to its end: nested
+        decorators included) declares a `global`, passes the recogniser's prefilter (it
+        could import the framework itself), or holds a name whose binding in an enclosing
+        scope matters (`matter`). Names are found as substrings, so words in strings and
+        comments count too: that only walks more. Non-ASCII text is always walked
+        (identifiers are NFKC-normalised, the text is not), and so are short functions,
+        where the walk costs less than the test.
+        """
+        node = scope.node
+        parent = scope.parent
+        if node is None or parent is None or node.end_lineno is None:
+            return True
+        first, last = node.lineno, node.end_lineno
+        if last - first < _WALKED_LINES:
+            return True
+        text = "\n".join(self.source.lines()[first - 1 : last])
+        if not text.isascii():
+            return True
+        if "global" in text:
+            self.mattering.clear()  # the walk may rebind module names
+            return True
+        if self.recogniser.could_define(text.encode("ascii")):
+            return True
+        return any(name in text for name in self.matter(parent))
+
+    def matter(self, scope: Scope) -> frozenset[str]:
+        """The names whose binding matters to a function nested in `scope`, as they are now:
+        bound (in `scope` or a scope around it, class bodies skipped as Python skips them
+        for free names) to the framework's tools, a made object or a choice of them, or a
+        class whose body binds one. Kept until a walk may rebind module names."""
+        key = id(scope)
+        known = self.mattering.get(key)
+        if known is not None:
+            return known
+        names: set[str] = set()
+        current: Scope | None = scope
+        while current is not None:
+            if current.kind != "class":
+                names.update(n for n, s in current.state.items() if self._matters(s, set()))
+            current = current.parent
+        result = self.mattering[key] = frozenset(names)
+        return result
+
+    def _matters(self, symbol: Symbol, seen: set[int]) -> bool:
+        if isinstance(symbol, Tool | Made | Choice):
+            return True
+        if isinstance(symbol, ClassRef):
+            if id(symbol.scope) in seen:
+                return False
+            seen.add(id(symbol.scope))
+            return any(self._matters(inner, seen) for inner in symbol.scope.state.values())
+        recogniser = self.recogniser
+        return recogniser.relevant(symbol) or recogniser.preferred(symbol)
 
     def new_scope(
         self,

@@ -143,6 +143,24 @@ def test_named_expressions_bind_only_where_written() -> None:
     assert [f["qualname"] for f in flows(code)] == ["first", "second"]
 
 
+def test_an_elif_test_that_is_a_named_expression_binds_its_name() -> None:
+    code = """\
+        import os
+        from prefect import flow
+        if os.environ.get("A"):
+            pass
+        elif (deco := flow):
+            pass
+        elif (other := flow):
+            pass
+        @deco
+        def first(): ...
+        @other
+        def second(): ...
+        """
+    assert [f["qualname"] for f in flows(code)] == ["first", "second"]
+
+
 def test_the_prefilter_finds_every_spelling_wherever_it_is() -> None:
     body = "\n@flow\ndef f(): ...\n"
     for header in (

@@ -74,20 +74,12 @@ class SchemaContext:
         return self.lookup(node)
 
 
-def type_schema(
-    node: ast.expr, resolve: Resolver, definitions: dict[str, Any] | None = None
-) -> dict[str, Any] | None:
+def annotation_schema(node: ast.expr, context: SchemaContext) -> dict[str, Any] | None:
     """The JSON Schema pydantic gives annotation `node`, or None when it is not known.
 
     Enums defined in the scanned module are referenced as Prefect does
-    (`{"$ref": "#/definitions/Name"}`), their schema added to `definitions`.
+    (`{"$ref": "#/definitions/Name"}`), their schema added to `context.definitions`.
     """
-    context = SchemaContext(resolve, definitions if definitions is not None else {})
-    return _schema(node, context, nested=False)
-
-
-def annotation_schema(node: ast.expr, context: SchemaContext) -> dict[str, Any] | None:
-    """`type_schema(node, context.lookup, context.definitions)`, the context made once."""
     return _schema(node, context, nested=False)
 
 
@@ -269,7 +261,7 @@ def _generic(base: str, args: list[ast.expr], resolve: Resolver) -> dict[str, An
         # Plain literal metadata (strings, numbers) does not change the schema; anything
         # else (Field(...), constraints) might.
         if all(literal_value(arg) is not UNKNOWN for arg in args[1:]):
-            return type_schema(args[0], resolve)
+            return _schema(args[0], resolve, nested=False)  # enums go to the same definitions
         return None
     if base in _LITERAL and args:
         return _literal(args)

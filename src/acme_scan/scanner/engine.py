@@ -525,10 +525,14 @@ class Walker(EqRecord):
     def named_expressions(self, node: ast.AST, scope: Scope) -> None:
         """Bind the targets of `:=` in a statement's own expressions (not in nested blocks
         or lambdas), in source order."""
-        stack: list[ast.AST] = [
-            child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.stmt)
-        ]
-        stack.reverse()
+        stack: list[ast.AST]
+        if isinstance(node, ast.expr):  # an `elif` test: itself a named expression, maybe
+            stack = [node]
+        else:
+            stack = [
+                child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.stmt)
+            ]
+            stack.reverse()
         while stack:
             current = stack.pop()
             if isinstance(current, ast.Lambda | ast.stmt):

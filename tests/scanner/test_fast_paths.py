@@ -197,6 +197,10 @@ _REACHING = {
         "from prefect import flow\nclass Holder:\n    tool = flow\n",
         "    @Holder.tool\n    def inner(): ...\n",
     ),
+    "class attribute by a second name": (
+        "from prefect import flow\nclass Holder:\n    tool = flow\nAlias = Holder\n",
+        "    @Alias.tool\n    def inner(): ...\n",
+    ),
     "nested class attribute": (
         "from prefect import flow\nclass Outer:\n    class Holder:\n        tool = flow\n",
         "    @Outer.Holder.tool\n    def inner(): ...\n",

@@ -378,23 +378,30 @@ class Walker(EqRecord):
         known = self.mattering.get(key)
         if known is not None:
             return known
-        names: set[str] = set()
-        current: Scope | None = scope
-        while current is not None:
-            if current.kind != "class":
-                names.update(n for n, s in current.state.items() if self._matters(s, set()))
-            current = current.parent
-        result = self.mattering[key] = frozenset(names)
+        outer = frozenset() if scope.parent is None else self.matter(scope.parent)
+        result = outer
+        if scope.kind != "class":
+            classes: dict[int, bool] = {}
+            own = {name for name, s in scope.state.items() if self._matters(s, classes)}
+            if not own <= outer:
+                result = outer | own
+        self.mattering[key] = result
         return result
 
-    def _matters(self, symbol: Symbol, seen: set[int]) -> bool:
+    def _matters(self, symbol: Symbol, classes: dict[int, bool]) -> bool:
+        """Whether `symbol` matters (see `matter`); `classes` holds the answer for each class
+        already looked into (False while it is: a class cannot hold itself)."""
         if isinstance(symbol, Tool | Made | Choice):
             return True
         if isinstance(symbol, ClassRef):
-            if id(symbol.scope) in seen:
-                return False
-            seen.add(id(symbol.scope))
-            return any(self._matters(inner, seen) for inner in symbol.scope.state.values())
+            key = id(symbol.scope)
+            known = classes.get(key)
+            if known is None:
+                classes[key] = False
+                known = classes[key] = any(
+                    self._matters(inner, classes) for inner in symbol.scope.state.values()
+                )
+            return known
         recogniser = self.recogniser
         return recogniser.relevant(symbol) or recogniser.preferred(symbol)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +84,8 @@ def load_settings(root: Path) -> Settings:
         return Settings()
     except OSError as exc:
         raise ConfigError(pyproject, f"cannot read: {exc.strerror or exc}") from exc
+    import tomllib  # only for a project that has a pyproject.toml (3 ms at start)
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -163,7 +163,8 @@ def test_cold_scan_loads_neither_libcst_nor_pydantic(tmp_path: Path, form: str) 
     code = (
         "import sys; from acme_scan.cli import main;"
         f"code = main(['scan', {str(tmp_path)!r}, '-q', '--cold', '--format', {form!r}]);"
-        "heavy = ('libcst', 'pydantic', 'acme_scan.models', 'pathspec');"
+        "heavy = ('libcst', 'pydantic', 'acme_scan.models', 'pathspec', 'shutil', 'difflib',"
+        " 'tomllib');"
         "loaded = sorted(m for m in heavy if m in sys.modules);"
         "print(loaded, file=sys.stderr); sys.exit(code or (1 if loaded else 0))"
     )

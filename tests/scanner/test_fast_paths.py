@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from acme_scan import scan_source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -297,6 +299,29 @@ def test_function_bodies_that_cannot_reach_the_framework_are_skipped() -> None:
 
     with mock.patch.object(engine.Walker, "may_find", spy):
         skipped = scan_source(source, "m.py").model_dump(mode="json")
-    assert answers == [False, True]  # `helper` skipped; `pipeline` is short
+    assert answers == [False]  # `helper` skipped; `pipeline` is short: walked untested
     assert skipped == _with_and_without_skip(source)[1]
     assert [f["name"] for f in skipped["flows"]] == ["pipeline"]
+
+
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        "Run it.",
+        "   Run it.  ",
+        "\tRun it.",
+        "\x0cRun it.",
+        " \rRun it.",
+        "\u3000Run it.",
+        "",
+        "  ",
+    ],
+)
+def test_one_line_docstrings_are_cleaned_as_inspect_cleans_them(docstring: str) -> None:
+    """The one-line fast path gives what this Python's `inspect.cleandoc` gives (which strips
+    only spaces from Python 3.13 on, every kind of whitespace before)."""
+    import inspect
+
+    code = f"from prefect import flow\n\n@flow\ndef f():\n    {docstring!r}\n"
+    [found] = flows(code.encode())
+    assert found["description"] == inspect.cleandoc(docstring)

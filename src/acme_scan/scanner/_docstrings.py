@@ -25,6 +25,12 @@ def function_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | No
     text = first.value.value
     if not isinstance(text, str):
         return None
+    if "\n" not in text:
+        # One line: `inspect.cleandoc` strips its leading whitespace (spaces only from
+        # Python 3.13 on, so other whitespace after the spaces is left to it).
+        line = text.expandtabs().lstrip(" ")
+        if not line or not line[0].isspace():
+            return line
     return inspect.cleandoc(text)
 
 

@@ -335,7 +335,13 @@ class Walker(EqRecord):
         while done < len(self.deferred):  # bodies may defer nested functions' bodies
             body, scope = self.deferred[done]
             done += 1
-            if self.may_find(scope):
+            node = scope.node
+            if (
+                node is None
+                or node.end_lineno is None
+                or node.end_lineno - node.lineno < _WALKED_LINES
+                or self.may_find(scope)
+            ):
                 self.block(body, scope)
         self.deferred.clear()
 

@@ -272,6 +272,8 @@ class PrefectRecogniser(Recogniser):
         return {"flow": Qual(f"{module}.flow")} if module in STAR_FLOW_MODULES else {}
 
     def function_def(self, walker: Walker, node: FunctionNode, scope: Scope) -> Symbol | None:
+        if not node.decorator_list:
+            return None
         decorator_node: Decorator | None = None
         flow_decorator: FlowDecorator | None = None
         failed = False
@@ -308,7 +310,8 @@ class PrefectRecogniser(Recogniser):
             return OTHER
         if flow_decorator is None or decorator_node is None:
             return None
-        self._check_outer_decorators(walker, node, decorator_node, scope)
+        if node.decorator_list[0] is not decorator_node.expression:
+            self._check_outer_decorators(walker, node, decorator_node, scope)
         spec = self.flow_spec(
             walker, node, scope, flow_decorator.kwargs, flow_decorator.star_kwargs, decorator_node
         )

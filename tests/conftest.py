@@ -69,3 +69,54 @@ def no_thread_left_behind() -> Iterator[None]:
             break
         time.sleep(0.02)
     assert not left, f"threads left running: {[t.name for t in left]}"
+
+
+#: The reaper (`reap_if_pytest_dies`): polls for its parent's death, then ends the group.
+_REAPER = """
+import os, signal, sys, time
+parent, group = int(sys.argv[1]), int(sys.argv[2])
+def alive():
+    try:
+        os.killpg(group, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+while os.getppid() == parent:
+    if not alive():
+        sys.exit(0)  # stopped as it should be
+    time.sleep(0.5)
+for sig in (signal.SIGTERM, signal.SIGKILL):
+    if not alive():
+        break
+    os.killpg(group, sig)
+    deadline = time.monotonic() + 10
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+"""
+
+
+def reap_if_pytest_dies(group: int) -> subprocess.Popen[bytes]:
+    """Ends the process group `group` (a session fixture's server, started in a session of
+    its own) should this process die without stopping it: a killed pytest, a CI timeout.
+    The reaper runs in a session of its own, so Ctrl-C in the terminal does not end it
+    first; it exits by itself once the group is gone (wait for it after stopping the
+    server)."""
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-c", _REAPER, str(os.getpid()), str(group)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def end_reaper(reaper: subprocess.Popen[bytes]) -> None:
+    """Wait for a reaper whose server was stopped (it exits within a second of the group's
+    end); one that outlives a lingering process of the group is ended."""
+    try:
+        reaper.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        reaper.kill()
+        reaper.wait()

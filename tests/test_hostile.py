@@ -4,6 +4,7 @@ rest of the work completes (issue 14, items 3 and 4)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import orjson
 import pytest
@@ -102,3 +103,40 @@ def test_no_flow_to_deploy_is_a_usage_error(
     argv = ["deploy", "--env", "dev", "--root", str(root), "--flows-to-deploy", " , ", "--dry-run"]
     assert aps(argv) == 2
     assert "--flows-to-deploy names no flow" in capsys.readouterr().err
+
+
+def test_a_server_left_by_a_killed_test_process_is_ended(tmp_path: Path) -> None:
+    """The session fixtures' servers (Prefect, Airflow) run in sessions of their own, so
+    killing pytest would leave them running; `reap_if_pytest_dies` ends them."""
+    import signal
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "server.pid"
+    code = (
+        "import subprocess, sys, time\n"
+        "from tests.conftest import reap_if_pytest_dies\n"
+        "server = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+        " start_new_session=True)\n"
+        "reap_if_pytest_dies(server.pid)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(server.pid))\n"
+        "time.sleep(120)\n"
+    )
+    fake_pytest = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the fake server never started"
+        time.sleep(0.05)
+    server = int(pid_file.read_text())
+    fake_pytest.send_signal(signal.SIGKILL)
+    fake_pytest.wait()
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            state = Path(f"/proc/{server}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            break  # ended and reaped
+        if state == "Z":
+            break  # ended (its new parent has not reaped it yet)
+        assert time.monotonic() < deadline, "the server outlived the killed test process"
+        time.sleep(0.1)

@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from tests.airflow.environment import airflow_command
+from tests.conftest import end_reaper, reap_if_pytest_dies
 
 HOST = "127.0.0.1"
 USERNAME = "admin"
@@ -76,6 +77,7 @@ class AirflowServer:
         self.template_db = template_db
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.reaper: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -148,6 +150,7 @@ class AirflowServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self.reaper = reap_if_pytest_dies(self.process.pid)
         log.close()
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
@@ -172,6 +175,12 @@ class AirflowServer:
                 os.killpg(self.process.pid, signal.SIGTERM)
 
     def stop(self) -> None:
+        self._stop_server()
+        reaper, self.reaper = self.reaper, None
+        if reaper is not None:
+            end_reaper(reaper)
+
+    def _stop_server(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from acme_portal_sdk.prefect.local_server import LocalPrefectServer, client_environment
-from tests.conftest import git
+from tests.conftest import end_reaper, git, reap_if_pytest_dies
 
 ROOT = Path(__file__).parent.parent.parent
 EXAMPLE = ROOT / "examples" / "acme_prefect"
@@ -51,8 +51,10 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     server = LocalPrefectServer(home, startup_timeout=120.0)
     with server, client_environment(server.environment()):
         assert server.pid is not None
+        reaper = reap_if_pytest_dies(server.pid)  # its own session: the group is its pid
         create_work_pool(WORK_POOL)
         yield Server(api_url=server.api_url, pid=server.pid, home=home)
+    end_reaper(reaper)
 
 
 def create_work_pool(name: str) -> None:

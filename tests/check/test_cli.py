@@ -251,3 +251,28 @@ def test_readme_documents_every_rule() -> None:
             default = "on" if rule.default else "opt-in"
             row = f"| {rule.code} | {rule.name} | {rule.severity} | {default} | {rule.summary} |"
             assert row in readme, rule.code
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_check_loads_neither_pydantic_nor_libcst(write_files: WriteFiles, warm: bool) -> None:
+    """The pre-commit hook's command reads the index's data through views: importing the
+    pydantic models alone cost ~0.17 s, twice what checking a small project takes."""
+    import subprocess
+    import sys
+
+    root = write_files(dict(DUPLICATES))
+    if warm:
+        assert main(["scan", str(root), "-q"]) == 0
+    code = (
+        "import sys; from acme_scan.cli import main;"
+        f"code = main(['check', {str(root)!r}, '--format', 'json']);"
+        "heavy = ('libcst', 'pydantic', 'acme_scan.models');"
+        "loaded = sorted(m for m in heavy if m in sys.modules);"
+        "print(loaded, file=sys.stderr); sys.exit(9 if loaded else code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1, result.stderr  # findings, and nothing heavy loaded
+    codes = {finding["code"] for finding in orjson.loads(result.stdout)["findings"]}
+    assert "AS201" in codes  # the duplicate `etl` name: the flows were checked

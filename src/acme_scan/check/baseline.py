@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from acme_scan.gitcmd import git_command, git_executable, safe_env
-from acme_scan.models import Flow
-from acme_scan.scanner import scan_source
+from acme_scan.index.views import FlowLike, FlowView
+from acme_scan.scanner import scan_data
 
 logger = logging.getLogger(__name__)
 
 
-def committed_flows(root: Path, paths: Sequence[str]) -> list[Flow]:
+def committed_flows(root: Path, paths: Sequence[str]) -> list[FlowLike]:
     """Flows defined by the `HEAD` version of `paths` (POSIX, relative to `root`).
 
     Empty outside a git work tree, without a `HEAD` commit, or when git fails: this only
@@ -55,10 +55,11 @@ def committed_flows(root: Path, paths: Sequence[str]) -> list[Flow]:
         return []
     if batch.returncode != 0:
         return []
-    flows: list[Flow] = []
+    flows: list[FlowLike] = []
     for path, data in zip(wanted, _blobs(batch.stdout), strict=False):
         if data is not None:
-            flows.extend(f for f in scan_source(data, path).flows if f.framework == "prefect")
+            found = scan_data(data, path)["flows"]
+            flows.extend(FlowView(f) for f in found if f["framework"] == "prefect")
     return flows
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from acme_scan.check.rules import RULES, RULES_BY_CODE, matching
+from acme_scan.codes import Severity
 from acme_scan.confined import relative_setting
 from acme_scan.errors import AcmeScanError, ConfigError
-from acme_scan.models import Severity
 from acme_scan.settings import Settings
 from acme_scan.text import shown
 

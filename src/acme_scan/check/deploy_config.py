@@ -21,7 +21,7 @@ from acme_scan.check import rules
 from acme_scan.check.cron import cron_problem
 from acme_scan.check.finding import Finding, Location
 from acme_scan.check.rules import Rule
-from acme_scan.models import Flow
+from acme_scan.index.views import FlowLike
 from acme_scan.text import MAX_SHOWN, shown
 
 #: The keys of one flow's entry (acme-portal-sdk's deploy configuration format; the SDK's
@@ -110,7 +110,7 @@ class DeployConfigCheck:
 
 
 def check_deploy_config(
-    text: str, path: str, flows: Sequence[Flow], history: History | None = None
+    text: str, path: str, flows: Sequence[FlowLike], history: History | None = None
 ) -> list[Finding]:
     """Findings for the deploy config `text` (at root-relative `path`) against `flows`.
 
@@ -121,7 +121,7 @@ def check_deploy_config(
 
 
 def validate_deploy_config(
-    text: str, path: str, flows: Sequence[Flow] | None, history: History | None = None
+    text: str, path: str, flows: Sequence[FlowLike] | None, history: History | None = None
 ) -> DeployConfigCheck:
     """Validate the deploy config `text` (at `path`, for messages) and load its entries.
 
@@ -213,7 +213,7 @@ def _bounds_finding(path: str, event: yaml.Event, message: str) -> Finding:
 
 
 def _check_document(
-    context: _Context, document: yaml.Node, flows: Sequence[Flow] | None
+    context: _Context, document: yaml.Node, flows: Sequence[FlowLike] | None
 ) -> dict[str, Any]:
     if isinstance(document, yaml.ScalarNode) and document.tag == "tag:yaml.org,2002:null":
         return {}
@@ -225,7 +225,7 @@ def _check_document(
             f"got {_kind(context.value(document))}",
         )
         return {}
-    by_name: dict[str, list[Flow]] = {}
+    by_name: dict[str, list[FlowLike]] = {}
     for known in flows or ():
         if known.name is not None:
             by_name.setdefault(normalise(known.name), []).append(known)
@@ -293,7 +293,7 @@ def _pairs(
     return [*others, *effective.values()]
 
 
-def _deployable(matches: Iterable[Flow]) -> Flow | None:
+def _deployable(matches: Iterable[FlowLike]) -> FlowLike | None:
     return next((flow for flow in matches if flow.deployable), None)
 
 
@@ -301,8 +301,8 @@ def _unknown_flow(
     context: _Context,
     key_node: yaml.Node,
     name: str,
-    matches: Sequence[Flow],
-    by_name: Mapping[str, list[Flow]],
+    matches: Sequence[FlowLike],
+    by_name: Mapping[str, list[FlowLike]],
     dynamic: int,
 ) -> None:
     if matches:
@@ -346,7 +346,7 @@ def _string_key(context: _Context, key_node: yaml.Node, what: str) -> bool:
     return False
 
 
-def _check_entry(context: _Context, name: str, node: yaml.Node, flow: Flow | None) -> None:
+def _check_entry(context: _Context, name: str, node: yaml.Node, flow: FlowLike | None) -> None:
     if _null(node):
         return  # `name:` with nothing: the defaults, as an empty mapping
     if not isinstance(node, yaml.MappingNode):
@@ -382,7 +382,7 @@ def _check_entry(context: _Context, name: str, node: yaml.Node, flow: Flow | Non
         check(context, f"{name}.{key}", value_node, flow)
 
 
-_Check = Callable[["_Context", str, yaml.Node, Flow | None], None]
+_Check = Callable[["_Context", str, yaml.Node, FlowLike | None], None]
 
 
 def _wrong(context: _Context, node: yaml.Node, where: str, expected: str) -> None:
@@ -398,7 +398,7 @@ def _null(node: yaml.Node) -> bool:
 
 
 def _string(*, optional: bool, non_empty: bool = False) -> _Check:
-    def check(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+    def check(context: _Context, where: str, node: yaml.Node, flow: FlowLike | None) -> None:
         if optional and _null(node):
             return
         value = context.value(node)
@@ -411,7 +411,7 @@ def _string(*, optional: bool, non_empty: bool = False) -> _Check:
     return check
 
 
-def _cron(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+def _cron(context: _Context, where: str, node: yaml.Node, flow: FlowLike | None) -> None:
     if _null(node):
         return
     value = context.value(node)
@@ -425,12 +425,14 @@ def _cron(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> 
         )
 
 
-def _paused(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+def _paused(context: _Context, where: str, node: yaml.Node, flow: FlowLike | None) -> None:
     if not _null(node) and not isinstance(context.value(node), bool):
         _wrong(context, node, where, "true or false")
 
 
-def _concurrency_limit(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+def _concurrency_limit(
+    context: _Context, where: str, node: yaml.Node, flow: FlowLike | None
+) -> None:
     if _null(node):
         return
     if isinstance(node, yaml.MappingNode):
@@ -515,7 +517,7 @@ def _json_value(context: _Context, where: str, node: yaml.Node) -> None:
         context.report(rules.CONFIG_WRONG_TYPE, node, problem)
 
 
-def _parameters(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+def _parameters(context: _Context, where: str, node: yaml.Node, flow: FlowLike | None) -> None:
     if _null(node):
         return
     if not isinstance(node, yaml.MappingNode):
@@ -544,7 +546,7 @@ def _parameters(context: _Context, where: str, node: yaml.Node, flow: Flow | Non
             )
 
 
-def _triggers(context: _Context, where: str, node: yaml.Node, flow: Flow | None) -> None:
+def _triggers(context: _Context, where: str, node: yaml.Node, flow: FlowLike | None) -> None:
     if _null(node):
         return
     expected = "a mapping from a trigger type (" + ", ".join(TRIGGER_TYPES) + ") to its arguments"

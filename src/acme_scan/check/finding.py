@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, replace
+from typing import Any
 
-from acme_scan.models import Diagnostic, Severity
+from acme_scan.codes import Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +40,15 @@ class Finding:
     related: tuple[Location, ...] = ()
 
     @classmethod
-    def from_diagnostic(cls, diagnostic: Diagnostic) -> Finding:
+    def from_diagnostic(cls, diagnostic: dict[str, Any]) -> Finding:
+        """The finding of a diagnostic of the index (its JSON data)."""
         return cls(
-            path=diagnostic.path,
-            line=diagnostic.line,
-            column=diagnostic.column,
-            code=diagnostic.code,
-            severity=diagnostic.severity,
-            message=diagnostic.message,
+            path=diagnostic["path"],
+            line=diagnostic["line"],
+            column=diagnostic["column"],
+            code=diagnostic["code"],
+            severity=diagnostic["severity"],
+            message=diagnostic["message"],
         )
 
     def concise(self, path: str | None = None) -> str:

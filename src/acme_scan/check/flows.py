@@ -13,12 +13,12 @@ from acme_scan.check import rules
 from acme_scan.check.deploy_config import normalise
 from acme_scan.check.finding import Finding, Location
 from acme_scan.check.rules import Rule
-from acme_scan.models import Flow
+from acme_scan.index.views import FlowLike
 
 _Definition = tuple[str, str, str | None]
 
 
-def check_flows(flows: Sequence[Flow], enabled: frozenset[str]) -> list[Finding]:
+def check_flows(flows: Sequence[FlowLike], enabled: frozenset[str]) -> list[Finding]:
     """Findings of the AS2xx rules that are `enabled`."""
     findings: list[Finding] = []
     prefect = [flow for flow in flows if flow.framework == "prefect"]
@@ -31,9 +31,9 @@ def check_flows(flows: Sequence[Flow], enabled: frozenset[str]) -> list[Finding]
     return [finding for finding in findings if finding.code in enabled]
 
 
-def duplicate_dag_ids(dags: Iterable[Flow]) -> list[Finding]:
+def duplicate_dag_ids(dags: Iterable[FlowLike]) -> list[Finding]:
     """AS204: a dag_id registered by DAGs of several files (each file registers it once)."""
-    by_id: dict[str, list[Flow]] = {}
+    by_id: dict[str, list[FlowLike]] = {}
     for dag in dags:
         if dag.name is not None and dag.deployable:
             by_id.setdefault(dag.name, []).append(dag)
@@ -62,14 +62,14 @@ def duplicate_dag_ids(dags: Iterable[Flow]) -> list[Finding]:
 RELATED = 5
 
 
-def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
+def colliding_names(flows: Iterable[FlowLike]) -> list[Finding]:
     """AS201 (same name) and AS202 (same name once `-`/`_` are normalised) findings.
 
     Flows are grouped into definitions first: the flows of one file that wrap the same
     function (`b = a`, `c = a.with_options(retries=3)`) are one flow under several variables,
     not duplicates. Each definition of a colliding name is reported, naming the others.
     """
-    groups: dict[str, dict[_Definition, Flow]] = {}
+    groups: dict[str, dict[_Definition, FlowLike]] = {}
     by_function: dict[tuple[str, str, str | None], _Definition] = {}
     for flow in flows:
         if flow.name is None:
@@ -121,7 +121,7 @@ def colliding_names(flows: Iterable[Flow]) -> list[Finding]:
 
 
 def _definition(
-    flow: Flow, by_function: dict[tuple[str, str, str | None], _Definition]
+    flow: FlowLike, by_function: dict[tuple[str, str, str | None], _Definition]
 ) -> _Definition:
     """What identifies the function a flow object wraps (see `colliding_names`).
 
@@ -137,7 +137,7 @@ def _definition(
     return by_function.setdefault(slot, (flow.path, "fn", flow.function))
 
 
-def _collision(rule: Rule, flow: Flow, others: Sequence[Flow], message: str) -> Finding:
+def _collision(rule: Rule, flow: FlowLike, others: Sequence[FlowLike], message: str) -> Finding:
     return Finding(
         path=flow.path,
         line=flow.line,
@@ -149,12 +149,12 @@ def _collision(rule: Rule, flow: Flow, others: Sequence[Flow], message: str) -> 
     )
 
 
-def _where(flows: Sequence[Flow], total: int) -> str:
+def _where(flows: Sequence[FlowLike], total: int) -> str:
     shown = ", ".join(f"{flow.path}:{flow.line}:{flow.column}" for flow in flows)
     return shown if total <= len(flows) else f"{shown} and {total - len(flows)} more"
 
 
-def _per_flow(flow: Flow) -> list[Finding]:
+def _per_flow(flow: FlowLike) -> list[Finding]:
     findings: list[Finding] = []
     given = flow.kwargs.get("name")
     if given is not None and not given.dynamic and given.value == "":
@@ -197,5 +197,5 @@ def _per_flow(flow: Flow) -> list[Finding]:
     return findings
 
 
-def _finding(rule: Rule, flow: Flow, message: str) -> Finding:
+def _finding(rule: Rule, flow: FlowLike, message: str) -> Finding:
     return Finding(flow.path, flow.line, flow.column, rule.code, rule.severity, message)

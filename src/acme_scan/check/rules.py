@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from acme_scan import codes
-from acme_scan.models import Severity
+from acme_scan.codes import Severity
 
 Origin = Literal["scanner", "project", "deploy-config"]
 

@@ -27,7 +27,7 @@ from acme_scan.errors import AcmeScanError, ConfigError
 from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.index.project import Indexer
 from acme_scan.index.store import write_raw
-from acme_scan.models import Index
+from acme_scan.index.views import FlowLike, FlowView
 from acme_scan.root import ProjectPathsError, project_root
 from acme_scan.settings import load_settings
 from acme_scan.text import shown
@@ -90,16 +90,18 @@ def run_check(
 
     indexer = Indexer(root_path, settings=settings)
     scan = indexer.scan(write=False)
-    index = scan.index
+    # The index's data as read (and checked) or just built: views, not validated models.
+    data = scan.data
+    flows = [FlowView(flow) for flow in data["flows"]]
     findings = [
         Finding.from_diagnostic(diagnostic)
-        for diagnostic in index.diagnostics
-        if diagnostic.code in config.enabled
+        for diagnostic in data["diagnostics"]
+        if diagnostic["code"] in config.enabled
     ]
-    findings += check_flows(index.flows, config.enabled)
+    findings += check_flows(flows, config.enabled)
     deploy_config = _deploy_config(root_path, config)
     if deploy_config is not None:
-        findings += _deploy_config_findings(root_path, deploy_config, index, config, selected)
+        findings += _deploy_config_findings(root_path, deploy_config, flows, config, selected)
 
     findings = [_with_severity(finding, config) for finding in findings]
     if selected is not None:
@@ -119,13 +121,13 @@ def run_check(
         findings=findings,
         suppressed=suppressed,
         files=scan.stats.files,
-        flows=len(index.flows),
+        flows=len(flows),
         seconds=time.perf_counter() - started,
         index_path=index_path,
         index_written=written,
         deploy_config=deploy_config,
         paths=selected,
-        flow_names=frozenset(flow.name for flow in index.flows if flow.name is not None),
+        flow_names=frozenset(flow.name for flow in flows if flow.name is not None),
     )
 
 
@@ -174,7 +176,11 @@ def _deploy_config(root: Path, config: CheckConfig) -> str | None:
 
 
 def _deploy_config_findings(
-    root: Path, rel: str, index: Index, config: CheckConfig, selected: list[str] | None
+    root: Path,
+    rel: str,
+    flows: Sequence[FlowLike],
+    config: CheckConfig,
+    selected: list[str] | None,
 ) -> list[Finding]:
     try:
         data = read_confined(root, root / rel)
@@ -208,7 +214,7 @@ def _deploy_config_findings(
     return [
         finding
         for finding in check_deploy_config(
-            text, rel, [flow for flow in index.flows if flow.framework == "prefect"], history
+            text, rel, [flow for flow in flows if flow.framework == "prefect"], history
         )
         if finding.code in config.enabled
     ]

@@ -58,6 +58,7 @@ TIMEOUT = 900.0
 COLD = "acme-scan cold"
 WARM = "acme-scan warm, no change"
 CHANGED = "acme-scan 1 file changed"
+CHECK = "acme-scan check, warm"
 ORIGINAL = "original SDK 1.2.0"
 PREFECT = "prefect search, import+call"
 PREFECT_CALL = "prefect search, call only"
@@ -471,6 +472,14 @@ def bench_acme_scan(corpus: Corpus, work: Path, runs: int | None) -> list[Row]:
         if index_path.read_bytes() != cold_bytes:
             warm_row.notes.append("the index CHANGED without a change to the files")
 
+    # The pre-commit hook's command on the up-to-date index (findings are not a failure).
+    findings = work / "findings.txt"
+    check_command = [*acme_scan_command(), "check", str(corpus.root), "-q", "--exit-zero"]
+    check = best_of(lambda: measure([*check_command, "-o", str(findings)], work), runs)
+    check_row = _row(corpus, CHECK, check)
+    if check.ok:
+        check_row.flows = warm_row.flows
+
     target = _changed_target(index)
     with _editing_file(corpus.root, target) as original:
         edits = itertools.count(1)
@@ -490,7 +499,7 @@ def bench_acme_scan(corpus: Corpus, work: Path, runs: int | None) -> list[Row]:
             changed_row.notes.append(f"edited {target}")
             if after["files"].get(target, {}).get("size") != sizes[-1]:
                 changed_row.notes.append("the edit is NOT in the index")
-    return [cold_row, warm_row, changed_row]
+    return [cold_row, warm_row, changed_row, check_row]
 
 
 def _child_env(isolated: bool) -> dict[str, str]:

@@ -61,6 +61,7 @@ def test_harness_smoke(tmp_path: Path) -> None:
         run.COLD,
         run.WARM,
         run.CHANGED,
+        run.CHECK,
         run.PARSE,
         run.READ,
         run.STAT,
@@ -87,7 +88,7 @@ def test_harness_smoke(tmp_path: Path) -> None:
         for data in (path.read_bytes() for path in corpus.root.rglob("*.py"))
     )
     assert 0 < candidates < corpus.files
-    assert rows[3].notes == [f"{candidates:,} candidate files"]
+    assert rows[4].notes == [f"{candidates:,} candidate files"]
 
     table = run.format_table(rows)
     assert run.COLD in table

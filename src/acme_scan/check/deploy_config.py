@@ -20,6 +20,7 @@ import yaml
 from acme_scan.check import rules
 from acme_scan.check.cron import cron_problem
 from acme_scan.check.finding import Finding, Location
+from acme_scan.check.flows import normalise
 from acme_scan.check.rules import Rule
 from acme_scan.index.views import FlowLike
 from acme_scan.text import MAX_SHOWN, shown
@@ -56,11 +57,6 @@ MAX_VALUES = 100_000
 _STR_TAG = "tag:yaml.org,2002:str"
 #: libyaml's parser when PyYAML was built with it (ten times faster), else the pure one.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def normalise(name: str) -> str:
-    """The form under which `-`/`_` spellings of a flow name compare equal."""
-    return name.replace("-", "_")
 
 
 #: Where flows of a (normalised) name were defined before the change being checked.

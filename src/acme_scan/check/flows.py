@@ -10,12 +10,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from acme_scan.check import rules
-from acme_scan.check.deploy_config import normalise
 from acme_scan.check.finding import Finding, Location
 from acme_scan.check.rules import Rule
 from acme_scan.index.views import FlowLike
 
 _Definition = tuple[str, str, str | None]
+
+
+def normalise(name: str) -> str:
+    """The form under which `-`/`_` spellings of a flow name compare equal."""
+    return name.replace("-", "_")
 
 
 def check_flows(flows: Sequence[FlowLike], enabled: frozenset[str]) -> list[Finding]:

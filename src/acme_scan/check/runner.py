@@ -18,9 +18,8 @@ from pathlib import Path
 from acme_scan.check import rules
 from acme_scan.check.baseline import committed_flows
 from acme_scan.check.config import CheckConfig, Overrides, check_config
-from acme_scan.check.deploy_config import check_deploy_config, normalise
 from acme_scan.check.finding import Finding, Location
-from acme_scan.check.flows import check_flows
+from acme_scan.check.flows import check_flows, normalise
 from acme_scan.check.suppression import apply_suppressions
 from acme_scan.confined import OutsideRootError, is_inside, read_confined
 from acme_scan.errors import AcmeScanError, ConfigError
@@ -211,6 +210,8 @@ def _deploy_config_findings(
     history = None
     if selected is not None and rel not in selected:
         history = _History(root, selected)
+    from acme_scan.check.deploy_config import check_deploy_config  # PyYAML: 15 ms at start
+
     return [
         finding
         for finding in check_deploy_config(

@@ -719,3 +719,18 @@ def test_benchmark_runs_on_a_small_corpus(
     # 12 generated modules plus the one compile() refuses, which the screen does not clear.
     assert "refused by compile 1  WRONGLY CLEARED 0" in out
     assert "cleared" in out
+
+
+def test_the_word_class_is_every_name_character_and_compiles_fast() -> None:
+    """`_WORD` is `[A-Za-z0-9_\\x80-\\U0010ffff]` written as its ASCII complement, which
+    compiles in ~0.1 ms instead of ~5 ms (the screen's patterns hold it six times)."""
+    import re
+    import sys
+
+    from acme_scan.scanner import _compile_screen
+
+    word = re.compile(_compile_screen._WORD)
+    for code in range(sys.maxunicode + 1):
+        character = chr(code)
+        expected = character.isascii() is False or character.isalnum() or character == "_"
+        assert bool(word.fullmatch(character)) is expected, hex(code)

@@ -25,13 +25,35 @@ import contextlib
 import errno
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from types import TracebackType
+from typing import BinaryIO
 
 from acme_scan.errors import AcmeScanError
 
+#: What a file is written from: its bytes, or pieces whose concatenation they are (written
+#: one after the other, never joined: a spliced index is mostly views of the old one).
+Data = bytes | Sequence[bytes | memoryview]
+
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def size_of(data: Data) -> int:
+    return len(data) if isinstance(data, bytes) else sum(len(piece) for piece in data)
+
+
+def same_bytes(current: bytes, data: Data) -> bool:
+    """Whether `data` is `current`, byte for byte."""
+    return current == (data if isinstance(data, bytes) else b"".join(data))
+
+
+def write_data(handle: BinaryIO, data: Data) -> None:
+    if isinstance(data, bytes):
+        handle.write(data)
+    else:
+        handle.writelines(data)
 
 
 def temp_name(target: str) -> str:
@@ -220,18 +242,24 @@ class Folder:
                 f"is {what}: refusing to write through it (remove it, or set another path)",
             )
 
-    def write_atomic(self, data: bytes, name: str | None = None) -> bool:
+    def write_atomic(
+        self, data: Data, name: str | None = None, *, compare: bool = True, durable: bool = True
+    ) -> bool:
         """Replace `name` (default: the file) by `data`, atomically; False when unchanged.
 
         The bytes go to a new temporary file in this folder (`O_EXCL | O_NOFOLLOW`), are
         fsynced and renamed over the target, which must be missing or a regular file.
+        Without `compare` the caller knows the bytes are new (they are not compared with
+        the file's first); without `durable` nothing is fsynced (still atomic: a reader sees
+        the old or the new file, but after a crash the file may be the old one, or empty:
+        for a file that is only a hint).
         """
         target = name or self.name
         self.check_replaceable(target)
         current = self.lstat(target)
-        if current is not None and current.st_size == len(data):
+        if compare and current is not None and current.st_size == size_of(data):
             with contextlib.suppress(OSError):
-                if self.read(target) == data:
+                if same_bytes(self.read(target), data):
                     return False
         self.remove_stale_temps(target)
         temp = temp_name(target)
@@ -243,17 +271,19 @@ class Folder:
         )
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                write_data(handle, data)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    os.fsync(handle.fileno())
             self.check_replaceable(target)
             os.replace(temp, target, src_dir_fd=self._fd, dst_dir_fd=self._fd)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temp, dir_fd=self._fd)
             raise
-        with contextlib.suppress(OSError):
-            os.fsync(self._fd)
+        if durable:
+            with contextlib.suppress(OSError):
+                os.fsync(self._fd)
         return True
 
     def remove_stale_temps(self, target: str) -> None:

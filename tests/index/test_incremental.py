@@ -14,6 +14,7 @@ import pytest
 
 from acme_scan import scan_project
 from acme_scan.index.project import Indexer
+from acme_scan.index.workers import MAX_FILE_BYTES
 from benchmarks.generate import TEMPLATES, generate
 
 EDITS = [
@@ -339,3 +340,48 @@ def test_one_indexer_scanning_again_after_edits_equals_cold(tmp_path: Path) -> N
     victim.write_text("from prefect import flow\n\n@flow(name='edited')\ndef edited(): ...\n")
     indexer.scan()
     assert indexer.data == scan_project(tmp_path, reuse=False, write=False).data
+
+
+def test_a_file_rescanned_to_the_same_record_leaves_the_index_unwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file rescanned whose record comes out the same (here: one too large to read, which
+    every scan checks again, its record having no hash or stats to trust it by) leaves the
+    index unwritten: the splice writes, without comparing, only when a segment differs."""
+    generate(tmp_path, 10)
+    with open(tmp_path / "proj" / "huge.py", "wb") as handle:
+        handle.write(b"from prefect import flow\n")
+        handle.truncate(MAX_FILE_BYTES + 1)
+    scan_project(tmp_path)
+    index = tmp_path / ".acme_scan" / "index.json"
+    before = index.stat()
+    with monkeypatch.context() as patch:
+        _no_index_load(patch)
+        again = scan_project(tmp_path)
+    assert not again.written
+    assert again.stats.files - again.stats.reused == 1
+    after = index.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert index.read_bytes() == scan_project(tmp_path, reuse=False, write=False).to_bytes()
+
+
+@pytest.mark.parametrize("name", ["é", 'q"uote', "back\\slash", "tab\there", "日本"])
+def test_a_name_json_escapes_is_spliced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The splice finds a record by its key as the index writes it (escaped, UTF-8)."""
+    generate(tmp_path, 6)
+    target = tmp_path / "proj" / f"{name}.py"
+    target.write_text("from prefect import flow\n\n@flow\ndef first(): ...\n")
+    scan_project(tmp_path)
+    target.write_text("from prefect import flow\n\n@flow(name='second')\ndef first(): ...\n")
+    with monkeypatch.context() as patch:
+        _no_index_load(patch)
+        spliced = scan_project(tmp_path)
+    assert spliced.written
+    assert spliced.stats.files - spliced.stats.reused == 1
+    cold = scan_project(tmp_path, reuse=False, write=False)
+    assert (tmp_path / ".acme_scan" / "index.json").read_bytes() == cold.to_bytes()
+    assert [f["name"] for f in spliced.data["flows"] if f["path"] == f"proj/{name}.py"] == [
+        "second"
+    ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,12 +36,14 @@ from acme_scan.index.state import StateFile, file_stats
 from acme_scan.index.store import (
     Segments,
     assemble,
+    assemble_pieces,
     digest,
     dump_raw,
     load_raw_digest,
-    old_records,
+    old_segments,
     path_segments,
     read_index_bytes,
+    record_of,
     section_parts,
     splice,
     write_raw,
@@ -220,14 +222,16 @@ class Indexer:
         self._stats: dict[str, tuple[int, int]] = {}
         self._lazy = False  # the last scan found nothing changed and read no index
         self._lazy_write = False
-        self._lazy_stats: dict[str, tuple[int, int]] = {}
+        #: The state file's entries of the index on disk (their stats are taken when it is
+        #: loaded).
+        self._lazy_files: dict[str, list[Any]] = {}
         self._lazy_digest: object = None
         #: The digest of `dump_raw(self._data)` when known (what the state file vouches for).
         self._digest: str | None = None
         #: Where the index bytes last written put each path's records (`store.assemble`):
         #: the sections' starts, and each path's segment lengths. Kept in the state file, so
         #: the next scan can replace one file's records without loading the index.
-        self._layout: tuple[dict[str, int], dict[str, list[int]]] | None = None
+        self._layout: tuple[dict[str, int], Mapping[str, list[int]]] | None = None
         #: The index bytes a scan built, until its data is asked for (then parsed).
         self._raw: bytes | None = None
 
@@ -265,7 +269,7 @@ class Indexer:
             self.scan(reuse=False, write=self._lazy_write)
             return
         self._set_data(data)
-        self._stats = self._lazy_stats
+        self._stats = file_stats(self._lazy_files)
 
     def _set_data(self, data: Json) -> None:
         self._data = data
@@ -388,8 +392,7 @@ class Indexer:
                 fresh[rel] = outcome
             if progress is not None:
                 progress(done, len(rels))
-        for record in records.values():
-            _count(record["status"], stats)
+        _count_all([record["status"] for record in records.values()], stats)
 
         written = False
         raw: bytes | None = None
@@ -640,10 +643,9 @@ class Indexer:
             files_with_flows=summary["files_with_flows"],
             diagnostics=summary["diagnostics"],
         )
-        for known in files.values():
-            _count(known[2], stats)
+        _count_all([known[2] for known in files.values()], stats)
         stats.files = stats.reused = len(files)
-        self._become_lazy(write, file_stats(files), state.get("index_digest"))
+        self._become_lazy(write, files, state.get("index_digest"))
         return ProjectScan(
             data=self._load,
             index_path=self.index_path if write else None,
@@ -653,12 +655,11 @@ class Indexer:
             root=self.root,
         )
 
-    def _become_lazy(
-        self, write: bool, file_stats: dict[str, tuple[int, int]], index_digest: Any
-    ) -> None:
-        """The index on disk is up to date: load it only when its data is asked for."""
+    def _become_lazy(self, write: bool, files: dict[str, list[Any]], index_digest: Any) -> None:
+        """The index on disk is up to date (its state file's `files` say what it was built
+        from): load it only when its data is asked for."""
         self._lazy, self._lazy_write = True, write
-        self._lazy_stats = file_stats
+        self._lazy_files = files
         self._lazy_digest = index_digest
         self._data, self._raw = None, None
 
@@ -681,17 +682,24 @@ class Indexer:
         state has no layout or it does not fit the index bytes."""
         files: dict[str, list[Any]] = state["files"]
         starts = state.get("layout")
-        if not isinstance(starts, dict) or any(len(entry) != 8 for entry in files.values()):
+        columns = _columns(files)
+        if not isinstance(starts, dict) or columns is None:
             return None
         raw = read_index_bytes(self.index_path, self.confined_to)
         if len(raw) != index_size or digest(raw) != state["index_digest"]:
             return None
         old_paths = list(files)
-        old_lengths = [entry[5:] for entry in files.values()]
-        before = old_records(raw, starts, old_paths, old_lengths, [job.rel for job in jobs])
+        lengths = columns[5:]
+        before = old_segments(raw, starts, old_paths, lengths, [job.rel for job in jobs])
         if before is None:
             return None
-        jobs = [Job(job.rel, _hash_of(before.get(job.rel)), job.size) for job in jobs]
+        old_hashes: dict[str, str | None] = {}
+        for rel, segments in before.items():
+            record = record_of(rel, segments)
+            if record is None:
+                return None
+            old_hashes[rel] = _hash_of(record)
+        jobs = [Job(job.rel, old_hashes.get(job.rel), job.size) for job in jobs]
         scanned: dict[str, Outcome] = {}
         done = len(rels) - len(jobs)
         for finished in run_jobs(
@@ -701,25 +709,30 @@ class Indexer:
             scanned[finished.rel] = finished
             if progress is not None:
                 progress(done, len(rels))
-        kept = set(rels)
-        changes: dict[str, Segments | None] = {rel: None for rel in old_paths if rel not in kept}
-        entries: dict[str, list[Any]] = {}
-        for rel in rels:
-            outcome = scanned.get(rel)
-            if outcome is None or outcome.record is None:
-                entry = files[rel]
-                if outcome is not None:  # touched, same bytes
-                    entry = [outcome.size, outcome.mtime_ns, *entry[2:]]
-                    stats.reused += 1
-            elif outcome.segments is None:
+        same_paths = rels == old_paths
+        changes: dict[str, Segments | None] = {}
+        if not same_paths:
+            kept = set(rels)
+            changes = {rel: None for rel in old_paths if rel not in kept}
+        # Every path's entry as it was (in path order), then the scanned ones' replaced.
+        entries = dict(files) if same_paths else {rel: files.get(rel, []) for rel in rels}
+        for rel, outcome in scanned.items():
+            if outcome.record is None:  # touched, same bytes
+                entries[rel] = [outcome.size, outcome.mtime_ns, *files[rel][2:]]
+                stats.reused += 1
+                continue
+            if outcome.segments is None:
                 return None  # findings that name other paths: only the full path lays it out
-            else:
-                changes[rel] = outcome.segments
-                entry = _state_entry(
-                    outcome.size, outcome.mtime_ns, outcome.record, outcome.segments.lengths()
-                )
-            entries[rel] = entry
-            _count(entry[2], stats)
+            entries[rel] = _state_entry(
+                outcome.size, outcome.mtime_ns, outcome.record, outcome.segments.lengths()
+            )
+            old = before.get(rel)
+            if old is None or any(
+                new != bytes(was) for new, was in zip(outcome.segments, old, strict=True)
+            ):
+                changes[rel] = outcome.segments  # else the same bytes as before
+        statuses = [entry[2] for entry in entries.values()]
+        _count_all(statuses, stats)
         stats.files = len(rels)
         stats.reused += len(rels) - len(jobs)
         written = False
@@ -727,27 +740,29 @@ class Indexer:
         diagnostics: list[Json] = state["summary"]["diagnostics"]
         layout = starts
         if changes:
-            parts = splice(raw, starts, old_paths, old_lengths, changes)
+            parts = splice(raw, starts, old_paths, lengths, changes)
             if parts is None:
                 return None
-            data, layout = assemble(_top(self.settings), parts)
-            index_digest = digest(data)
-            written = write_raw(data, self.index_path, self.confined_to)
+            pieces, layout = assemble_pieces(_top(self.settings), parts)
+            index_digest = digest(pieces)
+            # Some segment differs from the old one, so the bytes do (no need to compare).
+            written = write_raw(pieces, self.index_path, self.confined_to, compare=False)
             diagnostics = [d for d in diagnostics if d["path"] not in changes]
             for rel in changes:
-                outcome = scanned.get(rel)
-                if outcome is not None and outcome.record is not None:
-                    diagnostics.extend(outcome.record["diagnostics"])
+                new = scanned.get(rel)
+                if new is not None and new.record is not None:
+                    diagnostics.extend(new.record["diagnostics"])
             diagnostics.sort(key=_diagnostic_order)
-        self._layout = layout, {rel: entry[5:] for rel, entry in entries.items()}
+        self._layout = layout, _EntryLengths(entries)
+        flows = [entry[3] for entry in entries.values()]
         result_summary = Summary(
-            flows=sum(entry[3] for entry in entries.values()),
-            files_with_flows=sum(1 for entry in entries.values() if entry[3]),
+            flows=sum(flows),
+            files_with_flows=len(flows) - flows.count(0),
             diagnostics=diagnostics,
         )
         self._digest = index_digest
         self._write_state(entries, result_summary, len(entries), index_digest)
-        self._become_lazy(True, file_stats(entries), index_digest)
+        self._become_lazy(True, entries, index_digest)
         return ProjectScan(
             data=self._load,
             index_path=self.index_path,
@@ -756,6 +771,34 @@ class Indexer:
             summary=result_summary,
             root=self.root,
         )
+
+
+class _EntryLengths(Mapping[str, list[int]]):
+    """Each path's segment lengths, read from its state entry when asked for."""
+
+    def __init__(self, entries: dict[str, list[Any]]) -> None:
+        self._entries = entries
+
+    def __getitem__(self, rel: str) -> list[int]:
+        return list(self._entries[rel][5:])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _columns(files: dict[str, list[Any]]) -> list[tuple[Any, ...]] | None:
+    """The state entries' fields as columns (the splice reads the lengths column by
+    column); None unless every entry has the layout's 8 fields."""
+    try:
+        columns = list(zip(*files.values(), strict=True))
+    except ValueError:
+        return None
+    if not files:
+        return [()] * 8
+    return columns if len(columns) == 8 else None
 
 
 def build_index(
@@ -820,10 +863,9 @@ def _top(settings: Settings) -> Json:
     }
 
 
-def _count(status: str, stats: ScanStats) -> None:
-    if status == "parsed":
-        stats.parsed += 1
-    elif status == "skipped":
-        stats.skipped += 1
-    else:
-        stats.failed += 1
+def _count_all(statuses: list[str], stats: ScanStats) -> None:
+    """Count files by status (`parsed`, `skipped`, anything else failed) into `stats`."""
+    parsed, skipped = statuses.count("parsed"), statuses.count("skipped")
+    stats.parsed += parsed
+    stats.skipped += skipped
+    stats.failed += len(statuses) - parsed - skipped

@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import hashlib
-import itertools
 import os
 import stat
 from collections.abc import Sequence
@@ -21,7 +20,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 
 from acme_scan._version import SCHEMA_VERSION
-from acme_scan.confined import Folder, OutsideRootError, read_confined, stale_temp, temp_name
+from acme_scan.confined import (
+    Data,
+    Folder,
+    OutsideRootError,
+    read_confined,
+    same_bytes,
+    size_of,
+    stale_temp,
+    temp_name,
+    write_data,
+)
 from acme_scan.errors import IndexFileError
 
 if TYPE_CHECKING:
@@ -113,14 +122,28 @@ def _list_body(items: Sequence[dict[str, Any]], dumped: bytes | None = None) -> 
     return dumped.replace(b"},{" + first, b"},\n{" + first)[1:-1]
 
 
-def _offsets(lengths: Sequence[Sequence[int]], field: int) -> list[int]:
-    """Where each path's part of one section starts, relative to the section's first record,
-    from the paths' segment lengths (parts are separated by `,\n`; empty ones take no room),
-    and one more: the section's records' total span, separators included."""
-    return [0, *itertools.accumulate(e[field] + 2 if e[field] else 0 for e in lengths)]
+def _offsets_at(column: Sequence[int], points: Sequence[int]) -> list[int]:
+    """Where the parts of the paths at `points` (ascending indexes, `len(column)` for the
+    end) start in one section, relative to its first record, from the paths' segment
+    lengths in that section (`column`, in path order): the lengths before each point, and
+    the `,\n` after each non-empty part (an empty part takes no room). Sums over slices,
+    so the cost is C's for any number of paths."""
+    result: list[int] = []
+    offset = previous = 0
+    for point in points:
+        run = column[previous:point]
+        offset += sum(run) + 2 * (len(run) - run.count(0))
+        result.append(offset)
+        previous = point
+    return result
 
 
-Parts = dict[str, list[bytes | memoryview]]
+Pieces = list[bytes | memoryview]
+Parts = dict[str, Pieces]
+#: Each section's segment lengths by path, in path order: `lengths[field][i]` is the length
+#: of the part of path `i` in the section made of `Segments` field `field` (the state file
+#: keeps them per path; see `SECTIONS`).
+Lengths = Sequence[Sequence[int]]
 
 
 def assemble(top: dict[str, Any], parts: Parts) -> tuple[bytes, dict[str, int]]:
@@ -131,7 +154,14 @@ def assemble(top: dict[str, Any], parts: Parts) -> tuple[bytes, dict[str, int]]:
     What lets one changed file be written without loading the index: every other path's
     records are copied from the bytes written before (`splice`).
     """
-    pieces: list[bytes | memoryview] = [b"{"]
+    pieces, starts = assemble_pieces(top, parts)
+    return b"".join(pieces), starts
+
+
+def assemble_pieces(top: dict[str, Any], parts: Parts) -> tuple[Pieces, dict[str, int]]:
+    """`assemble`, as the pieces whose concatenation the index bytes are (not joined: a
+    splice's pieces are mostly views of the old bytes, hashed and written as they are)."""
+    pieces: Pieces = [b"{"]
     size = 1
     starts: dict[str, int] = {}
     for number, key in enumerate(sorted({*top, *SECTIONS})):
@@ -162,7 +192,7 @@ def assemble(top: dict[str, Any], parts: Parts) -> tuple[bytes, dict[str, int]]:
         pieces.append(b"\n" + closing)
         size += 2
     pieces.append(b"}\n")
-    return b"".join(pieces), starts
+    return pieces, starts
 
 
 def section_parts(segments: Sequence[Segments]) -> Parts:
@@ -177,18 +207,18 @@ def splice(
     raw: bytes,
     starts: dict[str, Any],
     old_paths: Sequence[str],
-    old_lengths: Sequence[Sequence[int]],
+    lengths: Lengths,
     changes: dict[str, Segments | None],
 ) -> Parts | None:
     """The parts of an index in which `changes` (path: its new segments, None: gone) are
     applied to index bytes `raw` written by `assemble`, given its sections' `starts` and
-    each path's segment lengths in path order (from the state file).
+    the paths' segment `lengths` (from the state file).
 
     The paths between two changes are copied as one run of bytes, so the cost grows with
     the changes, not the project. None when the lengths do not fit the bytes.
     """
     count = len(old_paths)
-    if len(old_lengths) != count:
+    if len(lengths) != len(SECTIONS) or any(len(column) != count for column in lengths):
         return None
     runs: list[range | Segments] = []
     cursor = 0
@@ -202,26 +232,29 @@ def splice(
             runs.append(new)
     if cursor < count:
         runs.append(range(cursor, count))
+    ends = (end for run in runs if isinstance(run, range) for end in (run.start, run.stop))
+    points = sorted({count, *ends})
     view = memoryview(raw)
     parts: Parts = {}
     for key, field in SECTIONS.items():
         start = starts.get(key)
         if not isinstance(start, int) or not 0 < start < len(raw):
             return None
-        offsets = _offsets(old_lengths, field)
+        offsets = dict(zip(points, _offsets_at(lengths[field], points), strict=True))
+        total = offsets[count]
         closing = b"}" if key == "files" else b"]"
-        if offsets[-1]:
-            end = start + offsets[-1] - 2
+        if total:
+            end = start + total - 2
             if raw[end : end + 2] != b"\n" + closing:
                 return None
         elif raw[start : start + 1] != closing:
             return None
-        section: list[bytes | memoryview] = []
+        section: Pieces = []
         for run in runs:
             if isinstance(run, range):
                 first, last = offsets[run.start], offsets[run.stop]
                 if last > first:
-                    between = run.stop < count and last < offsets[-1]
+                    between = run.stop < count and last < total
                     if between and raw[start + last - 2 : start + last] != b",\n":
                         return None
                     section.append(view[start + first : start + last - 2])
@@ -231,38 +264,48 @@ def splice(
     return parts
 
 
-def old_records(
+def old_segments(
     raw: bytes,
     starts: dict[str, Any],
     old_paths: Sequence[str],
-    old_lengths: Sequence[Sequence[int]],
+    lengths: Lengths,
     wanted: Sequence[str],
-) -> dict[str, dict[str, Any]] | None:
-    """The file records of the `wanted` paths, read from index bytes written by `assemble`
-    (laid out as `splice` says) without parsing the rest; None when they do not fit."""
-    start = starts.get("files")
-    if not isinstance(start, int):
+) -> dict[str, Segments] | None:
+    """The segments of those of the `wanted` paths the index holds, cut from index bytes
+    written by `assemble` (laid out as `splice` says) without parsing anything; None when
+    they do not fit (a file record that is not its path's)."""
+    found = sorted(
+        (at, path)
+        for path in set(wanted)
+        if (at := bisect.bisect_left(old_paths, path)) < len(old_paths) and old_paths[at] == path
+    )
+    points = [at for at, _ in found]
+    view = memoryview(raw)
+    cut: dict[str, list[memoryview]] = {path: [view[:0]] * len(SECTIONS) for _, path in found}
+    for key, field in SECTIONS.items():
+        start = starts.get(key)
+        if not isinstance(start, int) or not 0 < start < len(raw):
+            return None
+        column = lengths[field]
+        for (at, path), offset in zip(found, _offsets_at(column, points), strict=True):
+            cut[path][field] = view[start + offset : start + offset + column[at]]
+    result: dict[str, Segments] = {}
+    for path, pieces in cut.items():
+        segments = Segments(*pieces)
+        member = orjson.dumps(path) + b":{"
+        if segments.record[: len(member)] != member:
+            return None
+        result[path] = segments
+    return result
+
+
+def record_of(path: str, segments: Segments) -> dict[str, Any] | None:
+    """The file record of `path` in its segments (`old_segments`), None when it is none."""
+    try:
+        record = orjson.loads(b"{" + bytes(segments.record) + b"}").get(path)
+    except orjson.JSONDecodeError:
         return None
-    field = SECTIONS["files"]
-    offsets = _offsets(old_lengths, field)
-    found: dict[str, dict[str, Any]] = {}
-    for path in wanted:
-        at = bisect.bisect_left(old_paths, path)
-        if at == len(old_paths) or old_paths[at] != path:
-            continue
-        length = old_lengths[at][field]
-        piece = raw[start + offsets[at] : start + offsets[at] + length]
-        key = orjson.dumps(path) + b":{"
-        if not piece.startswith(key):
-            return None
-        try:
-            record = orjson.loads(b"{" + piece + b"}")[path]
-        except (orjson.JSONDecodeError, KeyError):
-            return None
-        if not isinstance(record, dict):
-            return None
-        found[path] = record
-    return found
+    return record if isinstance(record, dict) else None
 
 
 def dump_state(data: dict[str, Any]) -> bytes:
@@ -270,10 +313,16 @@ def dump_state(data: dict[str, Any]) -> bytes:
     return orjson.dumps(data, option=_SORTED) + b"\n"
 
 
-def digest(data: bytes) -> str:
-    """The digest of an index file's bytes that its state file vouches for (SHA-256, which
-    CPUs accelerate: four times faster than BLAKE2 on a 15 MB index)."""
-    return hashlib.sha256(data).hexdigest()[:32]
+def digest(data: bytes | Sequence[bytes | memoryview]) -> str:
+    """The digest of an index file's bytes (or of the pieces they are made of, `assemble`)
+    that its state file vouches for (SHA-256, which CPUs accelerate: four times faster than
+    BLAKE2 on a 15 MB index)."""
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()[:32]
+    hashed = hashlib.sha256()
+    for piece in data:
+        hashed.update(piece)
+    return hashed.hexdigest()[:32]
 
 
 def dump_index(index: Index) -> bytes:
@@ -452,11 +501,14 @@ def _typed(item: Any, fields: dict[str, type | tuple[type, ...]]) -> str | None:
     return None
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> bool:
+def write_bytes_atomic(
+    path: Path, data: Data, *, compare: bool = True, durable: bool = True
+) -> bool:
     """Write `data` to `path` atomically; False (and no write) when the bytes are unchanged.
 
     A reader opening `path` at any moment sees either the old or the new complete file:
     the bytes go to a temporary file in the same folder, are fsynced, then renamed over.
+    `compare` and `durable` as for `Folder.write_atomic`.
     """
     # A link is followed (its target is written, the link stays); something that is not a
     # regular file (`-o /dev/null`, a FIFO) is written to directly, never replaced.
@@ -467,10 +519,15 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
         current = None
     if current is not None and not stat.S_ISREG(current.st_mode):
         with open(path, "wb") as handle:
-            handle.write(data)
+            write_data(handle, data)
         return True
     try:
-        if current is not None and current.st_size == len(data) and path.read_bytes() == data:
+        if (
+            compare
+            and current is not None
+            and current.st_size == size_of(data)
+            and same_bytes(path.read_bytes(), data)
+        ):
             return False
     except OSError:
         pass
@@ -485,20 +542,22 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), 0o666 & ~_umask())
-            handle.write(data)
+            write_data(handle, data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    with contextlib.suppress(OSError):
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+    if durable:
+        with contextlib.suppress(OSError):
+            directory = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
     return True
 
 
@@ -537,19 +596,24 @@ def index_folder(root: Path, path: Path) -> Folder:
     return folder
 
 
-def write_raw(data: bytes, path: Path, root: Path | None = None) -> bool:
-    """Write index bytes to `path` (atomically, only when they change). True if written.
+def write_raw(
+    data: Data, path: Path, root: Path | None = None, *, compare: bool = True, durable: bool = True
+) -> bool:
+    """Write index bytes (or their pieces) to `path` (atomically, only when they change).
+    True if written.
 
     Without `root`, `path` is the user's choice (`-o FILE`): a link is followed and a device
     or FIFO is written to. With `root`, `path` is the repository's choice (its settings) and
     is written only as a regular file inside `root`, never through a link (`confined`).
+    Without `compare`, the caller knows the bytes are new; without `durable`, nothing is
+    fsynced (for the state file, which is only a hint).
     """
     try:
         if root is None:
             make_index_folder(path)
-            return write_bytes_atomic(path, data)
+            return write_bytes_atomic(path, data, compare=compare, durable=durable)
         with index_folder(root, path) as folder:
-            return folder.write_atomic(data)
+            return folder.write_atomic(data, compare=compare, durable=durable)
     except OutsideRootError:
         raise
     except OSError as exc:

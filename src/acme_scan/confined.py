@@ -242,17 +242,13 @@ class Folder:
                 f"is {what}: refusing to write through it (remove it, or set another path)",
             )
 
-    def write_atomic(
-        self, data: Data, name: str | None = None, *, compare: bool = True, durable: bool = True
-    ) -> bool:
+    def write_atomic(self, data: Data, name: str | None = None, *, compare: bool = True) -> bool:
         """Replace `name` (default: the file) by `data`, atomically; False when unchanged.
 
         The bytes go to a new temporary file in this folder (`O_EXCL | O_NOFOLLOW`), are
         fsynced and renamed over the target, which must be missing or a regular file.
         Without `compare` the caller knows the bytes are new (they are not compared with
-        the file's first); without `durable` nothing is fsynced (still atomic: a reader sees
-        the old or the new file, but after a crash the file may be the old one, or empty:
-        for a file that is only a hint).
+        the file's first).
         """
         target = name or self.name
         self.check_replaceable(target)
@@ -273,17 +269,15 @@ class Folder:
             with os.fdopen(fd, "wb") as handle:
                 write_data(handle, data)
                 handle.flush()
-                if durable:
-                    os.fsync(handle.fileno())
+                os.fsync(handle.fileno())
             self.check_replaceable(target)
             os.replace(temp, target, src_dir_fd=self._fd, dst_dir_fd=self._fd)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temp, dir_fd=self._fd)
             raise
-        if durable:
-            with contextlib.suppress(OSError):
-                os.fsync(self._fd)
+        with contextlib.suppress(OSError):
+            os.fsync(self._fd)
         return True
 
     def remove_stale_temps(self, target: str) -> None:

@@ -501,14 +501,12 @@ def _typed(item: Any, fields: dict[str, type | tuple[type, ...]]) -> str | None:
     return None
 
 
-def write_bytes_atomic(
-    path: Path, data: Data, *, compare: bool = True, durable: bool = True
-) -> bool:
+def write_bytes_atomic(path: Path, data: Data, *, compare: bool = True) -> bool:
     """Write `data` to `path` atomically; False (and no write) when the bytes are unchanged.
 
     A reader opening `path` at any moment sees either the old or the new complete file:
     the bytes go to a temporary file in the same folder, are fsynced, then renamed over.
-    `compare` and `durable` as for `Folder.write_atomic`.
+    Without `compare` the caller knows the bytes are new (they are not compared first).
     """
     # A link is followed (its target is written, the link stays); something that is not a
     # regular file (`-o /dev/null`, a FIFO) is written to directly, never replaced.
@@ -544,20 +542,18 @@ def write_bytes_atomic(
             os.fchmod(handle.fileno(), 0o666 & ~_umask())
             write_data(handle, data)
             handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
+            os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    if durable:
-        with contextlib.suppress(OSError):
-            directory = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+    with contextlib.suppress(OSError):
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
     return True
 
 
@@ -596,24 +592,21 @@ def index_folder(root: Path, path: Path) -> Folder:
     return folder
 
 
-def write_raw(
-    data: Data, path: Path, root: Path | None = None, *, compare: bool = True, durable: bool = True
-) -> bool:
+def write_raw(data: Data, path: Path, root: Path | None = None, *, compare: bool = True) -> bool:
     """Write index bytes (or their pieces) to `path` (atomically, only when they change).
     True if written.
 
     Without `root`, `path` is the user's choice (`-o FILE`): a link is followed and a device
     or FIFO is written to. With `root`, `path` is the repository's choice (its settings) and
     is written only as a regular file inside `root`, never through a link (`confined`).
-    Without `compare`, the caller knows the bytes are new; without `durable`, nothing is
-    fsynced (for the state file, which is only a hint).
+    Without `compare`, the caller knows the bytes are new (they are not compared first).
     """
     try:
         if root is None:
             make_index_folder(path)
-            return write_bytes_atomic(path, data, compare=compare, durable=durable)
+            return write_bytes_atomic(path, data, compare=compare)
         with index_folder(root, path) as folder:
-            return folder.write_atomic(data, compare=compare, durable=durable)
+            return folder.write_atomic(data, compare=compare)
     except OutsideRootError:
         raise
     except OSError as exc:

@@ -385,3 +385,50 @@ def test_a_name_json_escapes_is_spliced(
     assert [f["name"] for f in spliced.data["flows"] if f["path"] == f"proj/{name}.py"] == [
         "second"
     ]
+
+
+@pytest.mark.parametrize("pool_min_bytes", [1, 10**9])
+def test_a_splice_of_many_files_still_uses_the_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool_min_bytes: int
+) -> None:
+    """The old index is hashed in a thread while few changed files are scanned here; when
+    enough changed for a pool, nothing else runs (a process with threads never forks), and
+    either way no thread outlives the scan."""
+    import threading
+
+    from acme_scan.index import store, workers
+
+    generate(tmp_path, 40)
+    scan_project(tmp_path)
+    for path in sorted((tmp_path / "proj").rglob("*.py"))[::4]:
+        path.write_text(path.read_text().replace("def ", "def edited_", 1))
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", pool_min_bytes)
+    monkeypatch.setattr(workers, "MIN_CHUNK_BYTES", 1)  # the 10 files in several chunks
+    pids = tmp_path / "pids"
+    real = workers.load_and_scan
+
+    def spy(*args: object, **kwargs: object) -> workers.Outcome:
+        with open(pids, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workers, "load_and_scan", spy)
+    hashed_in_main: list[bool] = []
+    real_digest = store.digest
+
+    def digest(data: bytes) -> str:
+        hashed_in_main.append(threading.current_thread() is threading.main_thread())
+        return real_digest(data)
+
+    monkeypatch.setattr(store, "digest", digest)
+    with monkeypatch.context() as patch:
+        _no_index_load(patch)
+        spliced = scan_project(tmp_path, workers=2)
+    assert threading.active_count() == 1
+    assert spliced.stats.files - spliced.stats.reused == 10
+    pooled = pool_min_bytes == 1
+    assert hashed_in_main == [pooled, False]  # the old bytes, then the new ones
+    assert (str(os.getpid()) not in set(pids.read_text().split())) == pooled
+    assert (tmp_path / ".acme_scan" / "index.json").read_bytes() == scan_project(
+        tmp_path, reuse=False, write=False
+    ).to_bytes()

@@ -34,6 +34,7 @@ from acme_scan.index.discovery import discover, filter_candidates, walk
 from acme_scan.index.reuse import to_rescan, trusted
 from acme_scan.index.state import StateFile, file_stats
 from acme_scan.index.store import (
+    BackgroundDigest,
     Segments,
     assemble,
     assemble_pieces,
@@ -53,6 +54,7 @@ from acme_scan.index.workers import (
     Outcome,
     bad_name,
     index_key,
+    may_pool,
     run_jobs,
     unlistable,
     unreadable,
@@ -686,29 +688,17 @@ class Indexer:
         if not isinstance(starts, dict) or columns is None:
             return None
         raw = read_index_bytes(self.index_path, self.confined_to)
-        if len(raw) != index_size or digest(raw) != state["index_digest"]:
+        if len(raw) != index_size:
             return None
         old_paths = list(files)
         lengths = columns[5:]
-        before = old_segments(raw, starts, old_paths, lengths, [job.rel for job in jobs])
-        if before is None:
-            return None
-        old_hashes: dict[str, str | None] = {}
-        for rel, segments in before.items():
-            record = record_of(rel, segments)
-            if record is None:
+        # The old bytes are hashed on another core while the changed files are scanned
+        # (unless a pool may scan them: it forks only a process running no other thread).
+        with BackgroundDigest(raw, background=not may_pool(jobs)) as old_digest:
+            rescanned = self._rescan(raw, starts, old_paths, lengths, jobs, len(rels), progress)
+            if rescanned is None or old_digest.result() != state["index_digest"]:
                 return None
-            old_hashes[rel] = _hash_of(record)
-        jobs = [Job(job.rel, old_hashes.get(job.rel), job.size) for job in jobs]
-        scanned: dict[str, Outcome] = {}
-        done = len(rels) - len(jobs)
-        for finished in run_jobs(
-            self.root, jobs, self.settings.prefilter, self.workers, self.settings.frameworks
-        ):
-            done += 1
-            scanned[finished.rel] = finished
-            if progress is not None:
-                progress(done, len(rels))
+        before, scanned = rescanned
         same_paths = rels == old_paths
         changes: dict[str, Segments | None] = {}
         if not same_paths:
@@ -728,7 +718,7 @@ class Indexer:
             )
             old = before.get(rel)
             if old is None or any(
-                new != bytes(was) for new, was in zip(outcome.segments, old, strict=True)
+                made != bytes(was) for made, was in zip(outcome.segments, old, strict=True)
             ):
                 changes[rel] = outcome.segments  # else the same bytes as before
         statuses = [entry[2] for entry in entries.values()]
@@ -744,9 +734,11 @@ class Indexer:
             if parts is None:
                 return None
             pieces, layout = assemble_pieces(_top(self.settings), parts)
-            index_digest = digest(pieces)
-            # Some segment differs from the old one, so the bytes do (no need to compare).
-            written = write_raw(pieces, self.index_path, self.confined_to, compare=False)
+            # Hashed on another core while written. Some segment differs from the old one,
+            # so the bytes do: they are not compared with the file's.
+            with BackgroundDigest(pieces) as new_digest:
+                written = write_raw(pieces, self.index_path, self.confined_to, compare=False)
+            index_digest = new_digest.result()
             diagnostics = [d for d in diagnostics if d["path"] not in changes]
             for rel in changes:
                 new = scanned.get(rel)
@@ -771,6 +763,40 @@ class Indexer:
             summary=result_summary,
             root=self.root,
         )
+
+    def _rescan(
+        self,
+        raw: bytes,
+        starts: dict[str, Any],
+        old_paths: list[str],
+        lengths: list[tuple[Any, ...]],
+        jobs: list[Job],
+        total: int,
+        progress: Progress | None,
+    ) -> tuple[dict[str, Segments], dict[str, Outcome]] | None:
+        """The old segments of the `jobs`' paths in index bytes `raw` and the jobs' outcomes
+        (a file whose bytes hash as its old record says is not parsed again); None when the
+        layout does not fit the bytes."""
+        before = old_segments(raw, starts, old_paths, lengths, [job.rel for job in jobs])
+        if before is None:
+            return None
+        old_hashes: dict[str, str | None] = {}
+        for rel, segments in before.items():
+            record = record_of(rel, segments)
+            if record is None:
+                return None
+            old_hashes[rel] = _hash_of(record)
+        jobs = [Job(job.rel, old_hashes.get(job.rel), job.size) for job in jobs]
+        scanned: dict[str, Outcome] = {}
+        done = total - len(jobs)
+        for finished in run_jobs(
+            self.root, jobs, self.settings.prefilter, self.workers, self.settings.frameworks
+        ):
+            done += 1
+            scanned[finished.rel] = finished
+            if progress is not None:
+                progress(done, total)
+        return before, scanned
 
 
 class _EntryLengths(Mapping[str, list[int]]):

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import stat
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -323,6 +324,45 @@ def digest(data: bytes | Sequence[bytes | memoryview]) -> str:
     for piece in data:
         hashed.update(piece)
     return hashed.hexdigest()[:32]
+
+
+class BackgroundDigest:
+    """`digest(data)` computed in a thread of its own while the caller does other work (hashlib
+    releases the GIL, so on a second core: 11 ms for a 15 MB index), or here and now when not
+    `background`. `result()` waits for it; leaving the `with` block always ends the thread
+    (a process pool forks only a process that runs no other thread)."""
+
+    def __init__(self, data: bytes | Sequence[bytes | memoryview], background: bool = True):
+        self._data = data
+        self._value: str | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._run, name="acme-scan-digest")
+            self._thread.start()
+        else:
+            self._run()
+
+    def _run(self) -> None:
+        try:
+            self._value = digest(self._data)
+        except BaseException as exc:  # raised where the result is asked for
+            self._error = exc
+
+    def result(self) -> str:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+    def __enter__(self) -> BackgroundDigest:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._thread is not None:
+            self._thread.join()
 
 
 def dump_index(index: Index) -> bytes:

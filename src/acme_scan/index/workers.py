@@ -282,6 +282,12 @@ def _chunks(jobs: Sequence[Job], workers: int = 1) -> list[Sequence[Job]]:
     return chunks
 
 
+def may_pool(jobs: Sequence[Job]) -> bool:
+    """Whether `run_jobs` may scan `jobs` in a process pool: when their bytes pay for one
+    (and the process runs no other thread then, so that it can fork)."""
+    return sum(job.size for job in jobs) >= POOL_MIN_BYTES
+
+
 def run_jobs(
     root: Path,
     jobs: Sequence[Job],
@@ -293,8 +299,7 @@ def run_jobs(
 ) -> Iterator[Outcome]:
     """Outcomes of `jobs`, in order; in a process pool when the bytes to scan pay for it."""
     count = default_workers() if workers is None else max(1, workers)
-    total = sum(job.size for job in jobs)
-    chunks = _chunks(jobs, count) if count > 1 and total >= POOL_MIN_BYTES else []
+    chunks = _chunks(jobs, count) if count > 1 and may_pool(jobs) else []
     with _fewer_collections():
         if len(chunks) < 2 or not _can_fork():
             for job in jobs:

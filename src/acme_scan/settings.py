@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from acme_scan._hashes import blake2b
 from acme_scan.confined import relative_setting
 from acme_scan.errors import ConfigError
 from acme_scan.globs import check_patterns
@@ -46,9 +46,7 @@ class Settings:
         data = asdict(self)
         data.pop("extra")
         data.pop("index")
-        return hashlib.blake2b(
-            orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=8
-        ).hexdigest()
+        return blake2b(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 
 _KEYS = {

@@ -142,12 +142,13 @@ def test_settings_change_invalidates_the_index(tmp_path: Path) -> None:
 
 
 def test_warm_scan_loads_neither_parser_nor_models(tmp_path: Path) -> None:
+    """Nor OpenSSL (`_hashlib`: only hashing an index needs it)."""
     generate(tmp_path, 14)
     scan_project(tmp_path)
     code = (
         "import sys; from acme_scan.cli import main;"
         f"code = main(['scan', {str(tmp_path)!r}, '-q']);"
-        "heavy = ('libcst', 'pydantic', 'acme_scan.models', 'pathspec');"
+        "heavy = ('libcst', 'pydantic', 'acme_scan.models', 'pathspec', '_hashlib');"
         "loaded = sorted(m for m in heavy if m in sys.modules);"
         "print(loaded); sys.exit(code or (1 if loaded else 0))"
     )

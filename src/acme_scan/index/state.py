@@ -10,7 +10,6 @@ decided in `reuse`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
+from acme_scan._hashes import blake2b
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.confined import OutsideRootError
 from acme_scan.errors import IndexFileError
@@ -46,7 +46,7 @@ class StateFile:
         the index, so the user's tree gets no companion file."""
         if self.index_path.parent.name == ".acme_scan":
             return self.index_path.with_name(self.index_path.name + ".state")
-        key = hashlib.blake2b(str(self.index_path).encode(), digest_size=6).hexdigest()
+        key = blake2b(str(self.index_path).encode(), digest_size=6).hexdigest()
         return self.root / ".acme_scan" / f"{self.index_path.name}.{key}.state"
 
     @property

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import logging
 import os
 import sys
@@ -21,6 +20,7 @@ from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from acme_scan import codes
+from acme_scan._hashes import blake2b
 from acme_scan.index.store import Segments, path_segments
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def default_workers() -> int:
 
 
 def file_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 #: Files larger than this are not read (AS003): no hand-written module is this large, and a

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -345,30 +346,36 @@ def walk(
                 specs = (*specs, (rel_dir, gitignore_spec(lines)))
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+                entries = sorted(listing, key=_name)
         except OSError as exc:
             if on_error is not None:
                 on_error(rel_dir, exc)
             entries = []
         folders: list[tuple[Path, str, _Specs]] = []
+        prefix = f"{rel_dir}/" if rel_dir else ""
+        # The loop runs once per entry of the tree: what costs nothing is decided first.
         for entry in entries:
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            name = entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if _excluded_dir_name(entry.name, not rel_dir) or _ignored(specs, rel, True):
+                    rel = prefix + name
+                    if _excluded_dir_name(name, not rel_dir) or (
+                        specs and _ignored(specs, rel, True)
+                    ):
                         continue
                     folders.append((Path(entry.path), rel, specs))
-                elif (
-                    entry.name.endswith(".py")
-                    and entry.is_file()
-                    and not _ignored(specs, rel, False)
-                    and (not entry.is_symlink() or _inside_root(root, rel))
-                ):
-                    yield rel
+                elif name.endswith(".py") and entry.is_file():
+                    rel = prefix + name
+                    if (not specs or not _ignored(specs, rel, False)) and (
+                        not entry.is_symlink() or _inside_root(root, rel)
+                    ):
+                        yield rel
             except OSError:
                 continue
         stack.extend(reversed(folders))
 
+
+_name = attrgetter("name")
 
 #: The `.gitignore` specs in force in a folder: (the folder they came from, the spec).
 _Specs = tuple[tuple[str, "pathspec.PathSpec[Any]"], ...]

@@ -806,7 +806,7 @@ class _EntryLengths(Mapping[str, list[int]]):
         self._entries = entries
 
     def __getitem__(self, rel: str) -> list[int]:
-        return list(self._entries[rel][5:])
+        return self._entries[rel][5:]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)

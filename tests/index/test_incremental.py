@@ -433,3 +433,28 @@ def test_a_splice_of_many_files_still_uses_the_pool(
     assert (tmp_path / ".acme_scan" / "index.json").read_bytes() == scan_project(
         tmp_path, reuse=False, write=False
     ).to_bytes()
+
+
+def test_a_change_after_a_check_is_still_spliced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`acme-scan check` (the pre-commit hook) loads the up-to-date index and writes its
+    state again: the state keeps the layout, so the next changed file is spliced, not the
+    whole index loaded and rewritten (the first scan after every check was a full one)."""
+    from acme_scan.cli import main
+
+    generate(tmp_path, 40)
+    scan_project(tmp_path)
+    state = tmp_path / ".acme_scan" / "index.json.state"
+    assert "layout" in orjson.loads(state.read_bytes())
+    assert main(["check", str(tmp_path), "-q", "--exit-zero", "-o", str(tmp_path / "f")]) == 0
+    assert "layout" in orjson.loads(state.read_bytes())
+    edited = tmp_path / "proj" / "pkg_000" / "mod_00000.py"
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    with monkeypatch.context() as patch:
+        _no_index_load(patch)
+        spliced = scan_project(tmp_path)
+    assert spliced.stats.files - spliced.stats.reused == 1
+    assert (tmp_path / ".acme_scan" / "index.json").read_bytes() == (
+        scan_project(tmp_path, reuse=False, write=False).to_bytes()
+    )

@@ -648,6 +648,13 @@ class Indexer:
         _count_all([known[2] for known in files.values()], stats)
         stats.files = stats.reused = len(files)
         self._become_lazy(write, files, state.get("index_digest"))
+        # The bytes are the ones the state describes: a state written again later (as
+        # `check` does) keeps their layout, so the next change is still spliced.
+        starts = state.get("layout")
+        complete = _columns(files) is not None
+        self._layout = (
+            (starts, _EntryLengths(files)) if isinstance(starts, dict) and complete else None
+        )
         return ProjectScan(
             data=self._load,
             index_path=self.index_path if write else None,

@@ -109,6 +109,27 @@ def test_a_huge_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "larger than the limit" in message
 
 
+def test_a_huge_file_unchanged_leaves_the_next_scan_unchanged(tmp_path: Path) -> None:
+    """A refused file's size and mtime are kept: the next scan does not refuse it again
+    (which made every warm scan rescan it and rewrite the state file)."""
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "a.py").write_text(FLOW.format(name="a"))
+    with open(root / "huge.py", "wb") as handle:
+        handle.truncate(workers.MAX_FILE_BYTES + 1)
+    scan_project(root)
+    state = root / ".acme_scan" / "index.json.state"
+    before = state.stat().st_mtime_ns, state.read_bytes()
+    again = scan_project(root)
+    assert again.stats.reused == again.stats.files == 2
+    assert (state.stat().st_mtime_ns, state.read_bytes()) == before
+    with open(root / "huge.py", "ab") as handle:  # changed: refused again, still AS003
+        handle.write(b"\n")
+    changed = scan_project(root)
+    assert changed.stats.reused == 1
+    assert [d["code"] for d in changed.data["diagnostics"]] == ["AS003"]
+
+
 def _stat_saying(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """`fstat` reports `size` bytes: the file grew (or shrank) after it was measured."""
     real = os.fstat

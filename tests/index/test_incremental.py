@@ -346,16 +346,18 @@ def test_one_indexer_scanning_again_after_edits_equals_cold(tmp_path: Path) -> N
 def test_a_file_rescanned_to_the_same_record_leaves_the_index_unwritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A file rescanned whose record comes out the same (here: one too large to read, which
-    every scan checks again, its record having no hash or stats to trust it by) leaves the
+    """A file rescanned whose record comes out the same (here: one too large to read, its
+    mtime moved, so it is refused again: its record has no hash to tell it by) leaves the
     index unwritten: the splice writes, without comparing, only when a segment differs."""
     generate(tmp_path, 10)
-    with open(tmp_path / "proj" / "huge.py", "wb") as handle:
+    huge = tmp_path / "proj" / "huge.py"
+    with open(huge, "wb") as handle:
         handle.write(b"from prefect import flow\n")
         handle.truncate(MAX_FILE_BYTES + 1)
     scan_project(tmp_path)
     index = tmp_path / ".acme_scan" / "index.json"
     before = index.stat()
+    os.utime(huge, ns=(huge.stat().st_atime_ns, huge.stat().st_mtime_ns + 10**9))
     with monkeypatch.context() as patch:
         _no_index_load(patch)
         again = scan_project(tmp_path)

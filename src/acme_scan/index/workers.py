@@ -100,11 +100,12 @@ def _read(full: str) -> tuple[os.stat_result, bytes]:
     try:
         info = os.fstat(fd)
         if not S_ISREG(info.st_mode):
-            raise _Refused("not a regular file (a FIFO, device or socket is never read)")
+            raise _Refused("not a regular file (a FIFO, device or socket is never read)", info)
         if info.st_size > MAX_FILE_BYTES:
             raise _Refused(
                 f"{info.st_size:,} bytes, larger than the limit of {MAX_FILE_BYTES:,}: "
-                "not read (a generated file?); exclude it"
+                "not read (a generated file?); exclude it",
+                info,
             )
         # Read what the size promises, plus one byte to see the end: a buffered read of
         # the limit would allocate 10 MB per file (nine-tenths of the reading time).
@@ -115,7 +116,7 @@ def _read(full: str) -> tuple[os.stat_result, bytes]:
             parts.append(part)
             total += len(part)
             if total > MAX_FILE_BYTES:
-                raise _Refused(f"grew past the limit of {MAX_FILE_BYTES:,} bytes while read")
+                raise _Refused(f"grew past the limit of {MAX_FILE_BYTES:,} bytes while read", info)
             want = 1 << 16
         return info, parts[0] if len(parts) == 1 else b"".join(parts)
     finally:
@@ -123,7 +124,11 @@ def _read(full: str) -> tuple[os.stat_result, bytes]:
 
 
 class _Refused(Exception):
-    """A file that is not read, and why."""
+    """A file that is not read, and why; `info` is what `fstat` said of it."""
+
+    def __init__(self, why: str, info: os.stat_result) -> None:
+        super().__init__(why)
+        self.info = info
 
 
 def load_and_scan(
@@ -139,7 +144,11 @@ def load_and_scan(
     try:
         stat, data = _read(full)
     except _Refused as refused:
-        return Outcome.of(job.rel, 0, 0, _failed(job.rel, codes.UNREADABLE, str(refused)))
+        # Its size and mtime: the file is refused again only once it changes (an unreadable
+        # file keeps 0s, so a permission fix, which changes neither, is still seen).
+        info = refused.info
+        record = _failed(job.rel, codes.UNREADABLE, str(refused))
+        return Outcome.of(job.rel, info.st_size, info.st_mtime_ns, record)
     except OSError as exc:
         return Outcome.of(job.rel, 0, 0, unreadable(job.rel, exc))
     digest = file_digest(data)

@@ -266,7 +266,7 @@ def test_check_loads_neither_pydantic_nor_libcst(write_files: WriteFiles, warm: 
         assert main(["scan", str(root), "-q"]) == 0
     code = (
         "import sys; from acme_scan.cli import main;"
-        f"code = main(['check', {str(root)!r}, '--format', 'json']);"
+        f"code = main(['check', {str(root)!r}, '--output-format', 'json']);"
         "heavy = ('libcst', 'pydantic', 'acme_scan.models', 'yaml');"  # no deploy config
         "loaded = sorted(m for m in heavy if m in sys.modules);"
         "print(loaded, file=sys.stderr); sys.exit(9 if loaded else code)"

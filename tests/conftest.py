@@ -7,7 +7,7 @@ import subprocess
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -120,3 +120,26 @@ def end_reaper(reaper: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         reaper.kill()
         reaper.wait()
+
+
+def cli_in_fresh_process(argv: Sequence[str], heavy: Sequence[str]) -> tuple[int, list[str], str]:
+    """`acme-scan ARGV` in an interpreter of its own: its exit code, which of the `heavy`
+    modules it loaded, and its stdout."""
+    import json
+    import sys
+
+    code = (
+        "import json, sys; from acme_scan.cli import main;"
+        f"code = main({list(argv)!r});"
+        f"loaded = sorted(m for m in {tuple(heavy)!r} if m in sys.modules);"
+        "print(json.dumps(loaded), file=sys.stderr); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    lines = result.stderr.strip().splitlines()
+    try:
+        loaded: list[str] = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise AssertionError(f"the command did not finish:\n{result.stderr}") from None
+    return result.returncode, loaded, result.stdout

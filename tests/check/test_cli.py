@@ -11,7 +11,7 @@ import pytest
 
 from acme_scan.check.rules import RULES
 from acme_scan.cli import main
-from tests.conftest import WriteFiles, git
+from tests.conftest import WriteFiles, cli_in_fresh_process, git
 
 ROOT = Path(__file__).parent.parent.parent
 DUPLICATES = {
@@ -258,22 +258,12 @@ def test_check_loads_neither_pydantic_nor_libcst(write_files: WriteFiles, warm: 
     """The pre-commit hook's command reads the index's data through views (importing the
     pydantic models alone cost ~0.17 s, twice what checking a small project takes), and
     PyYAML only when there is a deploy config."""
-    import subprocess
-    import sys
-
     root = write_files(dict(DUPLICATES))
     if warm:
         assert main(["scan", str(root), "-q"]) == 0
-    code = (
-        "import sys; from acme_scan.cli import main;"
-        f"code = main(['check', {str(root)!r}, '--output-format', 'json']);"
-        "heavy = ('libcst', 'pydantic', 'acme_scan.models', 'yaml');"  # no deploy config
-        "loaded = sorted(m for m in heavy if m in sys.modules);"
-        "print(loaded, file=sys.stderr); sys.exit(9 if loaded else code)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 1, result.stderr  # findings, and nothing heavy loaded
-    codes = {finding["code"] for finding in orjson.loads(result.stdout)["findings"]}
+    heavy = ("libcst", "pydantic", "acme_scan.models", "yaml")  # yaml: no deploy config
+    argv = ["check", str(root), "--output-format", "json"]
+    code, loaded, stdout = cli_in_fresh_process(argv, heavy)
+    assert (code, loaded) == (1, [])  # findings, and nothing heavy loaded
+    codes = {finding["code"] for finding in orjson.loads(stdout)["findings"]}
     assert "AS201" in codes  # the duplicate `etl` name: the flows were checked

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import random
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -16,6 +14,7 @@ from acme_scan import scan_project
 from acme_scan.index.project import Indexer
 from acme_scan.index.workers import MAX_FILE_BYTES
 from benchmarks.generate import TEMPLATES, generate
+from tests.conftest import cli_in_fresh_process
 
 EDITS = [
     ("def ", "def renamed_"),
@@ -145,35 +144,19 @@ def test_warm_scan_loads_neither_parser_nor_models(tmp_path: Path) -> None:
     """Nor OpenSSL (`_hashlib`: only hashing an index needs it)."""
     generate(tmp_path, 14)
     scan_project(tmp_path)
-    code = (
-        "import sys; from acme_scan.cli import main;"
-        f"code = main(['scan', {str(tmp_path)!r}, '-q']);"
-        "heavy = ('libcst', 'pydantic', 'acme_scan.models', 'pathspec', '_hashlib');"
-        "loaded = sorted(m for m in heavy if m in sys.modules);"
-        "print(loaded); sys.exit(code or (1 if loaded else 0))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    heavy = ("libcst", "pydantic", "acme_scan.models", "pathspec", "_hashlib")
+    code, loaded, _ = cli_in_fresh_process(["scan", str(tmp_path), "-q"], heavy)
+    assert (code, loaded) == (0, [])
 
 
 @pytest.mark.parametrize("form", ["summary", "table"])
 def test_cold_scan_loads_neither_libcst_nor_pydantic(tmp_path: Path, form: str) -> None:
     """The fast path parses with CPython's `ast`; LibCST is only for syntax it lacks."""
     expected = generate(tmp_path, 30)
-    code = (
-        "import sys; from acme_scan.cli import main;"
-        f"code = main(['scan', {str(tmp_path)!r}, '-q', '--cold', '--format', {form!r}]);"
-        "heavy = ('libcst', 'pydantic', 'acme_scan.models', 'pathspec', 'shutil', 'difflib',"
-        " 'tomllib');"
-        "loaded = sorted(m for m in heavy if m in sys.modules);"
-        "print(loaded, file=sys.stderr); sys.exit(code or (1 if loaded else 0))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    argv = ["scan", str(tmp_path), "-q", "--cold", "--format", form]
+    heavy = ("libcst", "pydantic", "acme_scan.models", "pathspec", "shutil", "difflib", "tomllib")
+    code, loaded, _ = cli_in_fresh_process(argv, heavy)
+    assert (code, loaded) == (0, [])
     index = orjson.loads((tmp_path / ".acme_scan" / "index.json").read_bytes())
     assert len(index["flows"]) == expected > 0
 

@@ -21,6 +21,7 @@ import sysconfig
 import textwrap
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -459,11 +460,8 @@ def _interpreters() -> list[Path]:
     return found
 
 
-@pytest.mark.parametrize("python", _interpreters(), ids=lambda p: p.parent.parent.name)
-def test_screen_under_each_python(python: Path) -> None:
-    """Under Python 3.10-3.13: no snippet that fails to compile is cleared; the listed
-    errors all fail to compile under some version; the ordinary modules are cleared."""
-    sources = [*_error_snippets(), *CLEARED]
+def _oracle_under(python: Path, sources: list[str]) -> list[list[Any]]:
+    """(parses, compiles, cleared by the screen) of each source, under `python`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     completed = subprocess.run(
         [str(python), "-I", "-c", _ORACLE, str(SCREEN_FILE)],
@@ -474,7 +472,16 @@ def test_screen_under_each_python(python: Path) -> None:
         env=env,
         timeout=120,
     )
-    results = json.loads(completed.stdout)
+    results: list[list[Any]] = json.loads(completed.stdout)
+    return results
+
+
+@pytest.mark.parametrize("python", _interpreters(), ids=lambda p: p.parent.parent.name)
+def test_screen_under_each_python(python: Path) -> None:
+    """Under Python 3.10-3.13: no snippet that fails to compile is cleared; the listed
+    errors all fail to compile under some version; the ordinary modules are cleared."""
+    sources = [*_error_snippets(), *CLEARED]
+    results = _oracle_under(python, sources)
     for source, (parses, compiles, cleared) in zip(sources, results, strict=True):
         if parses and compiles is False:
             assert cleared is False, source
@@ -490,18 +497,8 @@ def test_every_listed_error_fails_under_some_python() -> None:
         pytest.skip("needs the pyenv interpreters 3.10-3.13")
     sources = _error_snippets()
     failing = [False] * len(sources)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     for python in pythons:
-        completed = subprocess.run(
-            [str(python), "-I", "-c", _ORACLE, str(SCREEN_FILE)],
-            input=json.dumps(sources),
-            capture_output=True,
-            text=True,
-            check=True,
-            env=env,
-            timeout=120,
-        )
-        for i, (parses, compiles, _) in enumerate(json.loads(completed.stdout)):
+        for i, (parses, compiles, _) in enumerate(_oracle_under(python, sources)):
             failing[i] = failing[i] or (parses and compiles is False)
     assert [s for s, f in zip(sources, failing, strict=True) if not f] == []
 

@@ -96,13 +96,19 @@ def test_a_vanished_file_says_so(tmp_path: Path) -> None:
     assert "permissions" not in message
 
 
-def test_a_huge_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _with_a_huge_file(tmp_path: Path) -> Path:
+    """A project of one flow module, `a.py`, and `huge.py`, one byte over the size limit."""
     root = tmp_path / "p"
     root.mkdir()
     (root / "a.py").write_text(FLOW.format(name="a"))
     with open(root / "huge.py", "wb") as handle:
         handle.write(b"from prefect import flow\n")
         handle.truncate(workers.MAX_FILE_BYTES + 1)
+    return root
+
+
+def test_a_huge_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _with_a_huge_file(tmp_path)
     assert flows(root) == ["a"]
     [(path, code, message)] = diagnostics(root)
     assert (path, code) == ("huge.py", "AS003")
@@ -112,11 +118,7 @@ def test_a_huge_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_a_huge_file_unchanged_leaves_the_next_scan_unchanged(tmp_path: Path) -> None:
     """A refused file's size and mtime are kept: the next scan does not refuse it again
     (which made every warm scan rescan it and rewrite the state file)."""
-    root = tmp_path / "p"
-    root.mkdir()
-    (root / "a.py").write_text(FLOW.format(name="a"))
-    with open(root / "huge.py", "wb") as handle:
-        handle.truncate(workers.MAX_FILE_BYTES + 1)
+    root = _with_a_huge_file(tmp_path)
     scan_project(root)
     state = root / ".acme_scan" / "index.json.state"
     before = state.stat().st_mtime_ns, state.read_bytes()
@@ -159,12 +161,7 @@ def test_a_file_that_grew_after_its_size_was_read_is_read_whole(
 def test_a_file_that_grew_past_the_limit_while_read_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
-    (root / "a.py").write_text(FLOW.format(name="a"))
-    with open(root / "huge.py", "wb") as handle:
-        handle.write(b"from prefect import flow\n")
-        handle.truncate(workers.MAX_FILE_BYTES + 1)
+    root = _with_a_huge_file(tmp_path)
     _stat_saying(100, monkeypatch)
     assert flows(root) == ["a"]
     [(path, code, message)] = diagnostics(root)

@@ -129,38 +129,23 @@ def test_docstring_sections_need_a_colon_and_are_not_read_in_code_blocks() -> No
     assert described(fenced) == {"a": None}
 
 
-def test_named_expressions_bind_only_where_written() -> None:
-    code = """\
-        from prefect import flow
-        # a comment that says := does not bind anything
-        if (deco := flow) and False:
-            pass
-        elif True and (other := flow):
-            pass
-        @deco
-        def first(): ...
-        @other
-        def second(): ...
-        """
-    assert [f["qualname"] for f in flows(code)] == ["first", "second"]
-
-
-def test_an_elif_test_that_is_a_named_expression_binds_its_name() -> None:
-    code = """\
-        import os
-        from prefect import flow
-        if os.environ.get("A"):
-            pass
-        elif (deco := flow):
-            pass
-        elif (other := flow):
-            pass
-        @deco
-        def first(): ...
-        @other
-        def second(): ...
-        """
-    assert [f["qualname"] for f in flows(code)] == ["first", "second"]
+@pytest.mark.parametrize(
+    "tests",
+    [
+        # in part of a test (a comment that says := binds nothing)
+        "# a comment with := in it\nif (deco := flow) and False:",
+        # a test that is itself a named expression (an `elif` one bound nothing)
+        'if os.environ.get("A"):\n    pass\nelif (deco := flow):',
+    ],
+    ids=["inside-a-test", "a-whole-elif-test"],
+)
+def test_named_expressions_bind_only_where_written(tests: str) -> None:
+    code = (
+        "import os\nfrom prefect import flow\n"
+        f"{tests}\n    pass\nelif True and (other := flow):\n    pass\n"
+        "@deco\ndef first(): ...\n@other\ndef second(): ...\n"
+    )
+    assert [f["qualname"] for f in flows(code.encode())] == ["first", "second"]
 
 
 def test_the_prefilter_finds_every_spelling_wherever_it_is() -> None:

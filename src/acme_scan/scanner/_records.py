@@ -68,30 +68,30 @@ class Record:
         return f"{type(self).__qualname__}({values})"
 
 
-class EqRecord(Record):
+class _Compared(Record):  # noqa: PLW1641 (each subclass says whether it hashes)
+    """A dataclass's `__eq__`: same class and equal `_compare` fields, else NotImplemented."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            key = self._key
+            return bool(key(self) == key(other))
+        return NotImplemented
+
+
+class EqRecord(_Compared):
     """A record compared by its fields, unhashable (a dataclass's `eq=True`, not frozen)."""
 
     __slots__ = ()
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            key = self._key
-            return bool(key(self) == key(other))
-        return NotImplemented
-
     __hash__ = None  # type: ignore[assignment]
 
 
-class FrozenRecord(Record):
+class FrozenRecord(_Compared):
     """An immutable record compared and hashed by its fields (`frozen=True`)."""
 
     __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            key = self._key
-            return bool(key(self) == key(other))
-        return NotImplemented
 
     def __hash__(self) -> int:
         return hash(self._key(self))

@@ -11,9 +11,10 @@ or a view.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 
 class ValueLike(Protocol):
@@ -81,40 +82,40 @@ class _View:
         return f"{type(self).__name__}({self.data!r})"
 
 
+class _Item(Generic[T]):
+    """A view's attribute: the item of its data of the same name (`view.name` is
+    `view.data["name"]`), typed `T`."""
+
+    __slots__ = ("key",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = name
+
+    @overload
+    def __get__(self, view: None, owner: type) -> _Item[T]: ...
+    @overload
+    def __get__(self, view: _View, owner: type) -> T: ...
+    def __get__(self, view: _View | None, owner: type) -> _Item[T] | T:
+        if view is None:
+            return self
+        value: T = view.data[self.key]
+        return value
+
+
 class ValueView(_View):
     __slots__ = ()
 
-    @property
-    def value(self) -> Any:
-        return self.data["value"]
-
-    @property
-    def source(self) -> str:
-        source: str = self.data["source"]
-        return source
-
-    @property
-    def dynamic(self) -> bool:
-        return bool(self.data["dynamic"])
+    value = _Item[Any]()
+    source = _Item[str]()
+    dynamic = _Item[bool]()
 
 
 class ParameterView(_View):
     __slots__ = ()
 
-    @property
-    def name(self) -> str:
-        name: str = self.data["name"]
-        return name
-
-    @property
-    def kind(self) -> str:
-        kind: str = self.data["kind"]
-        return kind
-
-    @property
-    def annotation(self) -> str | None:
-        annotation: str | None = self.data["annotation"]
-        return annotation
+    name = _Item[str]()
+    kind = _Item[str]()
+    annotation = _Item[str | None]()
 
 
 class FlowView(_View):
@@ -122,49 +123,18 @@ class FlowView(_View):
 
     __slots__ = ()
 
-    @property
-    def framework(self) -> str:
-        return str(self.data["framework"])
-
-    @property
-    def name(self) -> str | None:
-        name: str | None = self.data["name"]
-        return name
-
-    @property
-    def function(self) -> str | None:
-        function: str | None = self.data["function"]
-        return function
-
-    @property
-    def qualname(self) -> str | None:
-        qualname: str | None = self.data["qualname"]
-        return qualname
-
-    @property
-    def path(self) -> str:
-        return str(self.data["path"])
-
-    @property
-    def form(self) -> str:
-        return str(self.data["form"])
-
-    @property
-    def line(self) -> int:
-        return int(self.data["line"])
-
-    @property
-    def column(self) -> int:
-        return int(self.data["column"])
-
-    @property
-    def is_method(self) -> bool:
-        return bool(self.data["is_method"])
-
-    @property
-    def description(self) -> str | None:
-        description: str | None = self.data["description"]
-        return description
+    framework = _Item[str]()
+    name = _Item[str | None]()
+    function = _Item[str | None]()
+    qualname = _Item[str | None]()
+    path = _Item[str]()
+    form = _Item[str]()
+    line = _Item[int]()
+    column = _Item[int]()
+    is_method = _Item[bool]()
+    description = _Item[str | None]()
+    parameter_schema = _Item[dict[str, Any] | None]()
+    deployable = _Item[bool]()
 
     @property
     def kwargs(self) -> Mapping[str, ValueLike]:
@@ -173,12 +143,3 @@ class FlowView(_View):
     @property
     def parameters(self) -> Sequence[ParameterLike]:
         return [ParameterView(parameter) for parameter in self.data["parameters"]]
-
-    @property
-    def parameter_schema(self) -> dict[str, Any] | None:
-        schema: dict[str, Any] | None = self.data["parameter_schema"]
-        return schema
-
-    @property
-    def deployable(self) -> bool:
-        return bool(self.data["deployable"])

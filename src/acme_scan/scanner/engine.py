@@ -355,17 +355,14 @@ class Walker(EqRecord):
         could import the framework itself), or holds a name whose binding in an enclosing
         scope matters (`matter`). Names are found as substrings, so words in strings and
         comments count too: that only walks more. Non-ASCII text is always walked
-        (identifiers are NFKC-normalised, the text is not), and so are short functions,
-        where the walk costs less than the test.
+        (identifiers are NFKC-normalised, the text is not). `run_deferred` asks only about
+        functions of `_WALKED_LINES` or more: a shorter walk costs less than the test.
         """
         node = scope.node
         parent = scope.parent
         if node is None or parent is None or node.end_lineno is None:
             return True
-        first, last = node.lineno, node.end_lineno
-        if last - first < _WALKED_LINES:
-            return True
-        text = "\n".join(self.source.lines()[first - 1 : last])
+        text = "\n".join(self.source.lines()[node.lineno - 1 : node.end_lineno])
         if not text.isascii():
             return True
         if "global" in text:

@@ -650,8 +650,10 @@ class Indexer:
         self._become_lazy(write, files, state.get("index_digest"))
         # The bytes are the ones the state describes: a state written again later (as
         # `check` does) keeps their layout, so the next change is still spliced.
+        # (Every entry holds its lengths: counted, not transposed as `_columns` does, since
+        # this is the warm path and only a later state write reads them.)
         starts = state.get("layout")
-        complete = _columns(files) is not None
+        complete = not files or set(map(len, files.values())) == {_ENTRY_FIELDS}
         self._layout = (
             (starts, _EntryLengths(files)) if isinstance(starts, dict) and complete else None
         )
@@ -822,6 +824,10 @@ class _EntryLengths(Mapping[str, list[int]]):
         return len(self._entries)
 
 
+#: The fields of a state entry that has its segment lengths (see `_state_entry`).
+_ENTRY_FIELDS = 8
+
+
 def _columns(files: dict[str, list[Any]]) -> list[tuple[Any, ...]] | None:
     """The state entries' fields as columns (the splice reads the lengths column by
     column); None unless every entry has the layout's 8 fields."""
@@ -830,8 +836,8 @@ def _columns(files: dict[str, list[Any]]) -> list[tuple[Any, ...]] | None:
     except ValueError:
         return None
     if not files:
-        return [()] * 8
-    return columns if len(columns) == 8 else None
+        return [()] * _ENTRY_FIELDS
+    return columns if len(columns) == _ENTRY_FIELDS else None
 
 
 def build_index(

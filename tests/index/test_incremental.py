@@ -161,6 +161,19 @@ def test_cold_scan_loads_neither_libcst_nor_pydantic(tmp_path: Path, form: str) 
     assert len(index["flows"]) == expected > 0
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a pool needs two cores")
+def test_a_pooled_cold_scan_loads_no_multiprocessing(tmp_path: Path) -> None:
+    """The pool is `index.forks` (loaded only for a pool): forked workers over pipes, not
+    `multiprocessing` or `concurrent.futures` (~20 ms of imports, ~30 ms of start-up)."""
+    expected = generate(tmp_path, 600)
+    argv = ["scan", str(tmp_path), "-q", "--cold"]
+    heavy = ("acme_scan.index.forks", "multiprocessing", "concurrent.futures", "socket")
+    code, loaded, _ = cli_in_fresh_process(argv, heavy)
+    assert (code, loaded) == (0, ["acme_scan.index.forks"])
+    index = orjson.loads((tmp_path / ".acme_scan" / "index.json").read_bytes())
+    assert len(index["flows"]) == expected > 0
+
+
 def test_unchanged_project_skips_reading_the_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,19 +12,15 @@ import contextlib
 import errno
 import logging
 import os
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from acme_scan import codes
 from acme_scan._hashes import blake2b
 from acme_scan.index.store import Segments, path_segments
-
-if TYPE_CHECKING:
-    import multiprocessing.context
 
 logger = logging.getLogger(__name__)
 
@@ -259,9 +255,7 @@ def _can_fork() -> bool:
     """Workers are forked: they inherit the loaded scanner and never re-run the caller's
     `__main__` (the extension's runner script, say), as spawned workers would. Forking a
     process that runs other threads is unsafe, so then the scan stays in this process."""
-    import multiprocessing  # imported when a pool may be used: warm scans never need one
-
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def _scan_chunk(
@@ -340,38 +334,28 @@ def _pooled(
     flows: bool,
 ) -> Iterator[Outcome]:
     import gc
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context("fork")
     import acme_scan.scanner  # noqa: F401  (loaded once here, inherited by the workers)
+    from acme_scan.index import forks
+
+    def scan(index: int) -> list[Outcome]:
+        return _scan_chunk(root, chunks[index], prefilter, frameworks, flows)
 
     # The objects this process has now are never collected in a worker: a collection there
     # would write to each one's header, and so copy every page the fork shares.
     gc.freeze()
-    pool = ProcessPoolExecutor(
-        max_workers=min(count, len(chunks)),
-        mp_context=context,
-        initializer=_die_with_parent,
-        initargs=(os.getpid(),),
-    )
-    with contextlib.ExitStack() as unfreeze, pool:
-        unfreeze.callback(gc.unfreeze)
-        futures = [
-            pool.submit(_scan_chunk, root, chunk, prefilter, frameworks, flows) for chunk in chunks
-        ]
-        for chunk, future in zip(chunks, futures, strict=True):
-            try:
-                outcomes = future.result()
-            except BrokenProcessPool:
-                # A worker died (a crash in the parser, the OOM killer): this chunk and the
-                # unfinished ones are scanned again, each file in a process of its own,
-                # so that only the file that kills its process is blamed.
-                outcomes = [
-                    _isolated(root, job, prefilter, frameworks, context, flows) for job in chunk
-                ]
-            yield from outcomes
+    try:
+        for index, outcomes in forks.ordered_map(scan, len(chunks), count):
+            if outcomes is not None:
+                yield from outcomes
+            else:
+                # Its worker died (a crash in the parser, the OOM killer): the chunk is
+                # scanned again, each file in a process of its own, so that only the file
+                # that kills its process is blamed.
+                for job in chunks[index]:
+                    yield _isolated(root, job, prefilter, frameworks, flows)
+    finally:
+        gc.unfreeze()
 
 
 def _isolated(
@@ -379,30 +363,13 @@ def _isolated(
     job: Job,
     prefilter: bool,
     frameworks: Sequence[str] | None,
-    context: multiprocessing.context.BaseContext,
     flows: bool = True,
 ) -> Outcome:
     """`load_and_scan` of one file in a process of its own (AS000 if that process dies)."""
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    from acme_scan.index import forks
 
-    with ProcessPoolExecutor(
-        1, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
-    ) as pool:
-        try:
-            return pool.submit(_scan_chunk, root, [job], prefilter, frameworks, flows).result()[0]
-        except BrokenProcessPool:
-            return _crashed(job, "it ended abruptly: a crash, or killed for its memory")
-
-
-def _die_with_parent(parent: int) -> None:
-    """In a worker: be killed when the parent dies (Linux), so no worker is left blocked."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before the call
-            os._exit(1)
+    outcome, how = forks.isolated(lambda: load_and_scan(root, job, prefilter, frameworks, flows))
+    if outcome is None:
+        return _crashed(job, f"{how}: a crash, or killed for its memory")
+    assert isinstance(outcome, Outcome)
+    return outcome

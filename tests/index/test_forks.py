@@ -1,0 +1,120 @@
+"""The forked worker pool (`index.forks`): order, crash isolation, and no process left.
+
+Each test forks real processes. A task that must kill its worker checks that it is not
+running in pytest's own process first, so a broken fork can never kill the test run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from acme_scan.index import forks
+
+TEST_PROCESS = os.getpid()
+
+
+def _children() -> set[int]:
+    """This process's child processes, alive or not yet reaped (Linux)."""
+    try:
+        with open(f"/proc/{TEST_PROCESS}/task/{TEST_PROCESS}/children") as handle:
+            return {int(pid) for pid in handle.read().split()}
+    except OSError:  # pragma: no cover - not Linux
+        pytest.skip("needs /proc/PID/task/PID/children")
+
+
+@pytest.fixture(autouse=True)
+def no_child_left() -> Iterator[None]:
+    before = _children()
+    yield
+    assert _children() - before == set()
+
+
+def _die() -> None:
+    assert os.getpid() != TEST_PROCESS  # never pytest itself
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_results_come_in_order_with_the_index_each_answers() -> None:
+    def square(index: int) -> tuple[int, int]:
+        time.sleep(0.002 * (index % 3))  # finishing out of order
+        return index * index, os.getpid()
+
+    results = list(forks.ordered_map(square, 40, 3))
+    assert [index for index, _ in results] == list(range(40))
+    values = [value for _, value in results if value is not None]
+    assert [value[0] for value in values] == [i * i for i in range(40)]
+    pids = {value[1] for value in values}
+    assert TEST_PROCESS not in pids  # all computed in workers
+    assert 1 < len(pids) <= 3
+
+
+def test_a_result_larger_than_a_pipe_arrives_whole() -> None:
+    results = dict(forks.ordered_map(lambda index: bytes([index]) * 3_000_000, 3, 2))
+    assert results == {index: bytes([index]) * 3_000_000 for index in range(3)}
+
+
+@pytest.mark.parametrize("how", ["killed", "exception"])
+def test_a_dead_call_is_none_and_every_other_call_completes(how: str) -> None:
+    def task(index: int) -> int:
+        if index in (5, 11):
+            if how == "killed":
+                _die()
+            raise RuntimeError("a bug that escapes the task")
+        return index
+
+    results = list(forks.ordered_map(task, 20, 2))
+    assert results == [(i, None if i in (5, 11) else i) for i in range(20)]
+
+
+def test_when_every_worker_dies_new_ones_take_over() -> None:
+    results = list(forks.ordered_map(lambda index: _die() if index < 4 else index, 10, 2))
+    assert results == [(i, None if i < 4 else i) for i in range(10)]
+
+
+def test_a_consumer_that_stops_early_leaves_no_worker() -> None:
+    def slow(index: int) -> int:
+        time.sleep(0.01)
+        return index
+
+    iterator = forks.ordered_map(slow, 100, 2)
+    assert next(iterator) == (0, 0)
+    iterator.close()  # the fixture checks that both workers are gone
+
+
+def test_without_processes_the_work_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert list(forks.ordered_map(lambda index: (index, os.getpid()), 3, 2)) == [
+        (i, (i, TEST_PROCESS)) for i in range(3)
+    ]
+    assert forks.isolated(os.getpid) == (TEST_PROCESS, "")
+
+
+def test_isolated_returns_the_result_or_how_the_process_died() -> None:
+    assert forks.isolated(lambda: ("ok", os.getpid() != TEST_PROCESS)) == (("ok", True), "")
+    assert forks.isolated(_die) == (None, "killed by SIGKILL")
+
+    def fails() -> None:
+        raise MemoryError
+
+    assert forks.isolated(fails) == (None, "it ended without a result")
+
+
+def test_workers_ignore_ctrl_c_and_are_ended_by_their_parent() -> None:
+    """Ctrl-C signals the whole process group: a worker that died of it would be taken
+    for a crash (and its files rescanned). Workers ignore SIGINT; the parent ends them."""
+
+    def task(index: int) -> int:
+        if index == 0:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        return index
+
+    assert list(forks.ordered_map(task, 4, 2)) == [(i, i) for i in range(4)]

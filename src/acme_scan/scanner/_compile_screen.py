@@ -37,8 +37,9 @@ from dataclasses import dataclass
 
 #: Whitespace, comments and line continuations between two tokens (inside brackets). Each
 #: character has one way to match (a comment runs to the end of its line), so a failed match
-#: never backtracks exponentially.
-_GAP = r"(?:[ \t\f\r\n\\]|#[^\r\n]*(?![^\r\n]))*"
+#: never backtracks exponentially. Runs of whitespace first, then comments each followed by
+#: a run: one character class per run, not an alternative per character (a third faster).
+_GAP = r"[ \t\f\r\n\\]*(?:#[^\r\n]*(?![^\r\n])[ \t\f\r\n\\]*)*"
 #: Expression-level constructs whose compile-time errors the screen does not decide: a word
 #: that must be in the text, and the pattern then searched (a substring test is much faster).
 #: No pattern starts with `\b`: a leading literal lets the regex engine skip ahead quickly.
@@ -52,8 +53,7 @@ _RARE = (
 )
 #: `async for`: a statement, or an asynchronous comprehension (whose errors are not decided).
 _ASYNC_FOR = re.compile(r"async" + _GAP + r"for\b")
-#: A keyword argument (or parameter default) `NAME=`, after the `(` or `,` that precedes it.
-_KEYWORD = re.compile(r"([(,])" + _GAP + r"((?:[A-Za-z0-9_]|[^\x00-\x7f])+)" + _GAP + r"=(?!=)")
+
 _LAMBDA = re.compile(r"lambda\b")
 #: What a simple parameter list of a lambda never holds (else the screen is unsure).
 _LAMBDA_OPAQUE = re.compile(r"[(\[{'\"#]|\blambda\b")
@@ -69,6 +69,9 @@ _FOR_OPAQUE = re.compile(r"[*'\"#]")
 _TARGET_LIMIT = 400
 #: A whole name (or number): the lookahead keeps backtracking from splitting one.
 _NAME = _WORD + "+(?!" + _WORD + ")"
+#: A keyword argument (or parameter default) `NAME=`, after the `(` or `,` that precedes it.
+#: (Most `(` and `,` are not followed by one: the whole name keeps each failure short.)
+_KEYWORD = re.compile(r"([(,])" + _GAP + "(" + _NAME + ")" + _GAP + r"=(?!=)")
 #: After `for`: names joined by `.` and `,`, up to `in` (the common target: no star).
 _PLAIN_TARGET = re.compile(
     _GAP + _NAME + _GAP + r"(?:[.,]" + _GAP + _NAME + _GAP + r")*,?" + _GAP + "in(?!" + _WORD + ")"

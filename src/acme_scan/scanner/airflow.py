@@ -26,12 +26,12 @@ call) gets a diagnostic, and a `null` name where the dag_id is unknown.
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from acme_scan import codes
+from acme_scan._hashes import blake2b
 from acme_scan.codes import Code
 from acme_scan.scanner._literals import UNKNOWN, literal_value, to_json
 from acme_scan.scanner._records import FrozenRecord, Record, _set
@@ -503,7 +503,7 @@ class AirflowRecogniser(Recogniser):
         description = spec.kwargs.get("description")
         return {
             "framework": "airflow",
-            "id": hashlib.blake2b(key.encode(), digest_size=8).hexdigest(),
+            "id": blake2b(key.encode(), digest_size=8).hexdigest(),
             "name": spec.dag_id,
             "function": function.name if function is not None else None,
             "qualname": spec.qualname,

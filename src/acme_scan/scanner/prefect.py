@@ -12,11 +12,11 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Mapping
-from hashlib import blake2b
 from pathlib import PurePosixPath
 from typing import Any
 
 from acme_scan import codes
+from acme_scan._hashes import blake2b
 from acme_scan.scanner._docstrings import function_docstring, parameter_descriptions
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value, to_json
 from acme_scan.scanner._records import EqRecord, FrozenRecord, _set

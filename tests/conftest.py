@@ -122,11 +122,19 @@ def end_reaper(reaper: subprocess.Popen[bytes]) -> None:
         reaper.wait()
 
 
+def python_in_fresh_process(code: str) -> subprocess.CompletedProcess[str]:
+    """`python -c CODE` in an interpreter of its own (this one), its output captured as text."""
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def cli_in_fresh_process(argv: Sequence[str], heavy: Sequence[str]) -> tuple[int, list[str], str]:
     """`acme-scan ARGV` in an interpreter of its own: its exit code, which of the `heavy`
     modules it loaded, and its stdout."""
     import json
-    import sys
 
     code = (
         "import json, sys; from acme_scan.cli import main;"
@@ -134,9 +142,7 @@ def cli_in_fresh_process(argv: Sequence[str], heavy: Sequence[str]) -> tuple[int
         f"loaded = sorted(m for m in {tuple(heavy)!r} if m in sys.modules);"
         "print(json.dumps(loaded), file=sys.stderr); sys.exit(code)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    result = python_in_fresh_process(code)
     lines = result.stderr.strip().splitlines()
     try:
         loaded: list[str] = json.loads(lines[-1])

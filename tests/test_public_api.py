@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import acme_scan
+from tests.conftest import python_in_fresh_process
 
 
 def test_acme_scan_public_names() -> None:
@@ -46,7 +44,5 @@ def test_scanner_never_imports_prefect_or_airflow() -> None:
         "bad = [m for m in sys.modules if m.split('.')[0] in ('prefect', 'airflow')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    result = python_in_fresh_process(code)
     assert result.returncode == 0, result.stdout + result.stderr

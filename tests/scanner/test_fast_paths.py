@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from acme_scan import scan_source
+from tests.conftest import python_in_fresh_process
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -322,7 +323,5 @@ def test_flow_ids_are_hashed_without_openssl() -> None:
         "assert len(scan_data(source, 'x.py')['flows']) == 1\n"
         "print(sorted(m for m in ('hashlib', '_hashlib') if m in sys.modules))\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
+    completed = python_in_fresh_process(code)
     assert (completed.returncode, completed.stdout.strip()) == (0, "[]"), completed.stderr

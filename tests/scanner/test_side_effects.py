@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from acme_scan.scanner import scan_source
+from tests.conftest import python_in_fresh_process
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "side_effects" / "side_effect_flows.py"
@@ -67,9 +68,7 @@ def test_scanning_imports_neither_prefect_nor_the_scanned_code(sentinel: Path) -
         "assert not leaked, leaked\n"
         "print('ok')\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
+    completed = python_in_fresh_process(code)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "ok"
     assert not sentinel.exists()

@@ -275,6 +275,8 @@ def test_function_bodies_that_cannot_reach_the_framework_are_skipped() -> None:
         "def helper(path):\n"
         + _PADDING
         + "\n    return os.path.join(path, str(Plain.size))\n\n@flow\ndef pipeline(): ...\n"
+        '\ndef documented(path):\n    """Long.\n\n    Args:\n        path: a path\n    """\n'
+        "    return helper(path)\n"
     ).encode()
     answers: list[bool] = []
     real = engine.Walker.may_find
@@ -285,7 +287,9 @@ def test_function_bodies_that_cannot_reach_the_framework_are_skipped() -> None:
 
     with mock.patch.object(engine.Walker, "may_find", spy):
         skipped = scan_source(source, "m.py").model_dump(mode="json")
-    assert answers == [False]  # `helper` skipped; `pipeline` is short: walked untested
+    # `helper` skipped; `pipeline` is short and `documented` two simple statements: both
+    # walked untested
+    assert answers == [False]
     assert skipped == _with_and_without_skip(source)[1]
     assert [f["name"] for f in skipped["flows"]] == ["pipeline"]
 

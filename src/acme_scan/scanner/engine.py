@@ -81,8 +81,12 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _FOR = (ast.For, ast.AsyncFor)
 _WITH = (ast.With, ast.AsyncWith)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-#: Functions shorter than this many lines (after the `def` line) are walked untested.
+#: Functions shorter than this many lines (after the `def` line) are walked untested, and so
+#: are bodies of at most `_WALKED_STATEMENTS` statements that hold no block (a docstring and
+#: a `return`, say): such a walk costs less than the test.
 _WALKED_LINES = 4
+_WALKED_STATEMENTS = 3
+_BLOCKS = (*_DEFINITIONS, ast.If, *_TRY, *_FOR, ast.While, *_WITH, ast.Match)
 
 
 class Decorator(FrozenRecord):
@@ -340,6 +344,10 @@ class Walker(EqRecord):
                 node is None
                 or node.end_lineno is None
                 or node.end_lineno - node.lineno < _WALKED_LINES
+                or (
+                    len(body) <= _WALKED_STATEMENTS
+                    and not any(isinstance(statement, _BLOCKS) for statement in body)
+                )
                 or self.may_find(scope)
             ):
                 self.block(body, scope)
@@ -356,7 +364,8 @@ class Walker(EqRecord):
         scope matters (`matter`). Names are found as substrings, so words in strings and
         comments count too: that only walks more. Non-ASCII text is always walked
         (identifiers are NFKC-normalised, the text is not). `run_deferred` asks only about
-        functions of `_WALKED_LINES` or more: a shorter walk costs less than the test.
+        functions of `_WALKED_LINES` or more whose bodies are not a few simple statements
+        (`_WALKED_STATEMENTS`): a shorter walk costs less than the test.
         """
         node = scope.node
         parent = scope.parent

@@ -230,7 +230,16 @@ def test_no_state_file_beside_an_index_kept_elsewhere(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("line", "x"), ("description", ["a"]), ("deployable", "yes"), ("name", 3)],
+    [
+        ("line", "x"),
+        ("description", ["a"]),
+        ("deployable", "yes"),
+        ("name", 3),
+        ("line", True),  # a bool is an int to isinstance, not to the index
+        ("column", 1.0),
+        ("decorator_line", False),
+        ("parameter_schema", []),
+    ],
 )
 def test_an_index_with_wrong_types_is_rebuilt(tmp_path: Path, field: str, value: object) -> None:
     generate(tmp_path, 7)
@@ -244,6 +253,20 @@ def test_an_index_with_wrong_types_is_rebuilt(tmp_path: Path, field: str, value:
     assert f"{field} has the wrong type" in rebuilt.stats.index_problem
     assert rebuilt.data == scan_project(tmp_path, reuse=False, write=False).data
     assert rebuilt.index.flows  # validates
+
+
+def test_an_index_with_its_keys_in_another_order_is_used(tmp_path: Path) -> None:
+    """The structure check's quick path reads keys in the order the index writes them; valid
+    data in another order (a tool rewrote the file) is still valid, not a problem."""
+    generate(tmp_path, 7)
+    first = scan_project(tmp_path)
+    index = tmp_path / ".acme_scan" / "index.json"
+    data = orjson.loads(index.read_bytes())
+    data["flows"] = [dict(reversed(flow.items())) for flow in data["flows"]]
+    index.write_bytes(orjson.dumps(data))
+    again = scan_project(tmp_path, write=False)
+    assert again.stats.index_problem is None  # valid (its records are rescanned: edited)
+    assert again.data == first.data
 
 
 def test_output_to_a_device_or_through_a_link(tmp_path: Path) -> None:

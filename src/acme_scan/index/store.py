@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import itertools
 import os
 import stat
 import threading
@@ -37,7 +38,6 @@ from acme_scan.errors import IndexFileError
 if TYPE_CHECKING:
     from acme_scan.models import Index
 
-_RECORD_KEYS = frozenset({"size", "hash", "status", "flows", "diagnostics"})
 _TOP_KEYS = frozenset(
     {"schema_version", "scanner_version", "settings_hash", "flows", "diagnostics", "files"}
 )
@@ -480,7 +480,7 @@ def _structure_problem(data: dict[str, Any]) -> str | None:
     for flow in flows:
         if not isinstance(flow, dict) or not isinstance(flow.get("id"), str):
             return "a flow without an id"
-        problem = _typed(flow, _FLOW_FIELDS)
+        problem = _typed(flow, _FLOW_SHAPE)
         if problem is not None:
             return f"flow {flow['id']}: {problem}"
         path = flow.get("path")
@@ -488,20 +488,16 @@ def _structure_problem(data: dict[str, Any]) -> str | None:
             return f"flow {flow['id']} belongs to no scanned file"
         by_path.setdefault(path, []).append(flow["id"])
     for path, record in files.items():
-        if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
-            return f"files.{path} is not a file record"
-        if not (
-            isinstance(record["size"], int)
-            and isinstance(record["hash"], str)
-            and isinstance(record["status"], str)
-            and isinstance(record["flows"], list)
-            and isinstance(record["diagnostics"], list)
-        ):
+        problem = _typed(record, _RECORD_SHAPE)
+        if problem is not None:
+            if problem == _UNEXPECTED_FIELDS:
+                return f"files.{path} is not a file record"
             return f"files.{path} has a field of the wrong type"
-        if sorted(record["flows"]) != sorted(by_path.get(path, [])):
+        listed, held = record["flows"], by_path.get(path, [])
+        if listed != held and sorted(listed) != sorted(held):
             return f"files.{path} lists other flows than the index holds"
         for diagnostic in record["diagnostics"]:
-            problem = _typed(diagnostic, _DIAGNOSTIC_FIELDS)
+            problem = _typed(diagnostic, _DIAGNOSTIC_SHAPE)
             if problem is not None:
                 return f"files.{path}.diagnostics: {problem}"
     return None
@@ -542,12 +538,52 @@ _DIAGNOSTIC_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def _typed(item: Any, fields: dict[str, type | tuple[type, ...]]) -> str | None:
+class _Shape:
+    """The fields of an object in the index and the type of each; also, for `_typed`'s
+    quick test, the keys in the order the index writes them (sorted) and every tuple of the
+    exact types their values may have in that order (what orjson makes of valid data)."""
+
+    __slots__ = ("exact", "fields", "keys", "signatures")
+
+    def __init__(self, fields: dict[str, type | tuple[type, ...]]) -> None:
+        self.fields = fields
+        #: A bool is an int to isinstance, never to the index (`line: true` is wrong).
+        self.exact = {
+            key: kind if isinstance(kind, tuple) else (kind,) for key, kind in fields.items()
+        }
+        self.keys = sorted(fields)
+        self.signatures = frozenset(itertools.product(*(self.exact[key] for key in self.keys)))
+
+
+_FLOW_SHAPE = _Shape(_FLOW_FIELDS)
+_RECORD_SHAPE = _Shape(
+    {"size": int, "hash": str, "status": str, "flows": list, "diagnostics": list}
+)
+_DIAGNOSTIC_SHAPE = _Shape(_DIAGNOSTIC_FIELDS)
+
+
+_UNEXPECTED_FIELDS = "unexpected fields"
+
+
+def _typed(item: Any, shape: _Shape) -> str | None:
+    """None when `item` is an object with exactly the shape's fields, each of its type; else
+    why not. Data as the index writes it passes one comparison of its keys and one lookup of
+    the tuple of its values' types; anything else is looked at field by field (which also
+    accepts another order of the keys, and says what is wrong)."""
+    if (
+        type(item) is dict
+        and list(item) == shape.keys
+        and tuple(map(type, item.values())) in shape.signatures
+    ):
+        return None
+    fields = shape.fields
     if not isinstance(item, dict) or item.keys() != fields.keys():
-        return "unexpected fields"
+        return _UNEXPECTED_FIELDS
     for key, kind in fields.items():
         value = item[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        if not isinstance(value, kind) or (
+            isinstance(value, bool) and bool not in shape.exact[key]
+        ):
             return f"{key} has the wrong type ({type(value).__name__})"
     return None
 

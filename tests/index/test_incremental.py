@@ -479,3 +479,41 @@ def test_a_change_after_a_check_is_still_spliced(
     assert (tmp_path / ".acme_scan" / "index.json").read_bytes() == (
         scan_project(tmp_path, reuse=False, write=False).to_bytes()
     )
+
+
+def test_a_check_writes_the_index_and_state_only_when_they_are_out_of_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm `acme-scan check` finds the index and its state file current: it neither
+    serialises them again nor compares them with the files (15 MB on 10k files). After an
+    edit, it writes both, and the next scan trusts them."""
+    from acme_scan.check import runner
+    from acme_scan.cli import main
+
+    generate(tmp_path, 40)
+    scan_project(tmp_path)
+    folder = tmp_path / ".acme_scan"
+    files = [folder / "index.json", folder / "index.json.state"]
+
+    def written() -> list[tuple[int, bytes]]:
+        return [(path.stat().st_mtime_ns, path.read_bytes()) for path in files]
+
+    def untouched(*args: object) -> None:
+        raise AssertionError("the index or its state was written again")
+
+    before = written()
+    argv = ["check", str(tmp_path), "-q", "--exit-zero", "-o", str(tmp_path / "findings")]
+    with monkeypatch.context() as patch:
+        patch.setattr(runner, "_write_index", untouched)
+        patch.setattr(Indexer, "write_state", untouched)
+        assert main(argv) == 0
+    assert written() == before
+    edited = tmp_path / "proj" / "pkg_000" / "mod_00000.py"
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    assert main(argv) == 0
+    after = written()
+    assert [b for _, b in after] != [b for _, b in before]
+    assert all(a[0] != b[0] for a, b in zip(after, before, strict=True))
+    again = scan_project(tmp_path)
+    assert (again.stats.reused, again.written) == (again.stats.files, False)
+    assert files[0].read_bytes() == scan_project(tmp_path, reuse=False, write=False).to_bytes()

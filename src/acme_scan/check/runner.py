@@ -110,7 +110,7 @@ def run_check(
     )
 
     written = False
-    if write:
+    if write and not indexer.on_disk:  # else the index and its state are as they should be
         raw = scan.to_bytes()
         written = _write_index(root_path, raw, index_path)
         if written or _holds(root_path, index_path, raw):

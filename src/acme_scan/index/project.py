@@ -224,6 +224,9 @@ class Indexer:
         self._stats: dict[str, tuple[int, int]] = {}
         self._lazy = False  # the last scan found nothing changed and read no index
         self._lazy_write = False
+        #: The index file and the state file vouching for it hold this index as it is (the
+        #: last scan changed nothing, or wrote both): see `on_disk`.
+        self._on_disk = False
         #: The state file's entries of the index on disk (their stats are taken when it is
         #: loaded).
         self._lazy_files: dict[str, list[Any]] = {}
@@ -286,6 +289,14 @@ class Indexer:
         return self._data
 
     @property
+    def on_disk(self) -> bool:
+        """Whether the index file holds exactly this index, and its state file vouches for it
+        (the last scan found nothing changed, or wrote both; the bytes are checked against
+        the state's digest when the index is loaded): then there is nothing to write."""
+        self._ensure_loaded()
+        return self._on_disk
+
+    @property
     def records(self) -> dict[str, Json]:
         self._ensure_loaded()
         return self._records
@@ -299,6 +310,7 @@ class Indexer:
         self, *, write: bool = True, reuse: bool = True, progress: Progress | None = None
     ) -> ProjectScan:
         started = time.perf_counter()
+        self._on_disk = False
         stats = ScanStats()
         problems: list[tuple[str, str]] = []
         discovered = discover(self.root, self.settings, problems)  # once: both paths use it
@@ -501,6 +513,7 @@ class Indexer:
         data = build_index(self.settings, self.records, self.file_flows, rels)
         if data != self.data:
             self._data = data
+            self._on_disk = False
             self._digest = None
             self._layout = None
             if write:
@@ -670,6 +683,7 @@ class Indexer:
         """The index on disk is up to date (its state file's `files` say what it was built
         from): load it only when its data is asked for."""
         self._lazy, self._lazy_write = True, write
+        self._on_disk = True
         self._lazy_files = files
         self._lazy_digest = index_digest
         self._data, self._raw = None, None

@@ -11,10 +11,9 @@ or a view.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import Any, Protocol
 
 Json = dict[str, Any]
-T = TypeVar("T")
 
 
 class ValueLike(Protocol):
@@ -73,68 +72,49 @@ class FlowLike(Protocol):
 
 
 class _View:
-    __slots__ = ("data",)
+    """A view of a JSON object: its attributes are the object's items, since the object is
+    the view's `__dict__` (not copied: reading `view.name` is a dict lookup, not a call).
+    What a subclass declares is what mypy checks against the protocols; a property of the
+    subclass (a data descriptor) takes precedence over the item of its name."""
 
     def __init__(self, data: Json) -> None:
-        self.data = data
+        self.__dict__ = data
+
+    @property
+    def data(self) -> Json:
+        return self.__dict__
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.data!r})"
 
 
-class _Item(Generic[T]):
-    """A view's attribute: the item of its data of the same name (`view.name` is
-    `view.data["name"]`), typed `T`."""
-
-    __slots__ = ("key",)
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.key = name
-
-    @overload
-    def __get__(self, view: None, owner: type) -> _Item[T]: ...
-    @overload
-    def __get__(self, view: _View, owner: type) -> T: ...
-    def __get__(self, view: _View | None, owner: type) -> _Item[T] | T:
-        if view is None:
-            return self
-        value: T = view.data[self.key]
-        return value
-
-
 class ValueView(_View):
-    __slots__ = ()
-
-    value = _Item[Any]()
-    source = _Item[str]()
-    dynamic = _Item[bool]()
+    value: Any
+    source: str
+    dynamic: bool
 
 
 class ParameterView(_View):
-    __slots__ = ()
-
-    name = _Item[str]()
-    kind = _Item[str]()
-    annotation = _Item[str | None]()
+    name: str
+    kind: str
+    annotation: str | None
 
 
 class FlowView(_View):
     """A flow of index data (`models.Flow` without validation)."""
 
-    __slots__ = ()
-
-    framework = _Item[str]()
-    name = _Item[str | None]()
-    function = _Item[str | None]()
-    qualname = _Item[str | None]()
-    path = _Item[str]()
-    form = _Item[str]()
-    line = _Item[int]()
-    column = _Item[int]()
-    is_method = _Item[bool]()
-    description = _Item[str | None]()
-    parameter_schema = _Item[dict[str, Any] | None]()
-    deployable = _Item[bool]()
+    framework: str
+    name: str | None
+    function: str | None
+    qualname: str | None
+    path: str
+    form: str
+    line: int
+    column: int
+    is_method: bool
+    description: str | None
+    parameter_schema: dict[str, Any] | None
+    deployable: bool
 
     @property
     def kwargs(self) -> Mapping[str, ValueLike]:

@@ -84,8 +84,9 @@ def ordered_map(
     poller = select.poll()
 
     def start() -> None:
+        inherited = [fd for other in running.values() for fd in (other.tasks, other.results)]
         try:
-            worker = _fork_worker(task, [w.tasks for w in running.values()])
+            worker = _fork_worker(task, inherited)
         except OSError as exc:  # no process can be made (EAGAIN, ENOMEM)
             if running:
                 return  # the others go on
@@ -188,8 +189,8 @@ def _fork_worker(task: Callable[[int], Any], inherited: list[int]) -> _Worker:
         try:
             # Ctrl-C reaches the whole process group: the parent ends its workers.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            # Other workers' task pipes: holding their write ends would keep them from
-            # seeing the end of their input.
+            # The other workers' pipes: holding the write end of one's tasks would keep it
+            # from seeing the end of its input.
             _close(tasks_write, results_read, *inherited)
             _die_with_parent(parent)
             _serve(task, tasks_read, results_write)

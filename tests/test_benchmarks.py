@@ -127,3 +127,23 @@ def test_measure_reports_failures_and_memory(tmp_path: Path) -> None:
     best = run.best_of(lambda: failed, runs=3)
     assert not best.ok
     assert best.runs == 1
+
+
+def test_interleaved_scans_a_corpus_with_the_source_of_a_revision(tmp_path: Path) -> None:
+    import sys
+
+    from benchmarks import interleaved
+    from benchmarks.generate import generate
+
+    source = interleaved.extract_source("HEAD", tmp_path / "base")
+    assert (source / "acme_scan" / "__init__.py").is_file()
+    root = tmp_path / "corpus"
+    expected = generate(root, 6)
+    env = {**run._child_env(isolated=True), "PYTHONPATH": str(source)}
+    index = tmp_path / "index.json"
+    command = [sys.executable, "-m", "acme_scan", "scan", str(root), "--cold", "-q"]
+    assert interleaved.timed([*command, "-o", str(index)], env, tmp_path) > 0
+    assert len(json.loads(index.read_bytes())["flows"]) == expected
+    corpus = run.Corpus("c", "tiny", root, 6, expected)
+    line = interleaved.report(corpus, {"HEAD": [2.0, 1.0, 3.0], "original": [4.0, 4.0, 4.0]})
+    assert line.split() == ["tiny", "HEAD", "2.000", "s", "(0.50x)", "original", "4.000", "s"]

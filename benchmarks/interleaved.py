@@ -17,6 +17,7 @@ Corpora (default all but site-packages): `synthetic-30`, `synthetic-1000`, `synt
 from __future__ import annotations
 
 import argparse
+import compileall
 import io
 import os
 import statistics
@@ -42,7 +43,8 @@ DEFAULT_CORPORA = ("synthetic-30", "synthetic-1000", "synthetic-10000", "large-8
 
 
 def extract_source(revision: str, into: Path) -> Path:
-    """`src/` of `revision`, written below `into`; the folder to put on `PYTHONPATH`."""
+    """`src/` of `revision`, written below `into` and compiled; the folder to put on
+    `PYTHONPATH`."""
     archive = subprocess.run(
         ["git", "-C", str(REPO), "archive", "--format=tar", revision, "src"],
         capture_output=True,
@@ -50,6 +52,8 @@ def extract_source(revision: str, into: Path) -> Path:
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
+    # Its bytecode is compiled now, so that no round pays for it (the working tree's is).
+    compileall.compile_dir(into / "src", quiet=1)
     return into / "src"
 
 

@@ -517,3 +517,30 @@ def test_a_check_writes_the_index_and_state_only_when_they_are_out_of_date(
     again = scan_project(tmp_path)
     assert (again.stats.reused, again.written) == (again.stats.files, False)
     assert files[0].read_bytes() == scan_project(tmp_path, reuse=False, write=False).to_bytes()
+
+
+def test_reading_a_trusted_index_takes_no_file_stats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing flows (the extension) or checking them reads the index's data; the files'
+    stats from the state file are taken only when a later scan or write needs them."""
+    import acme_scan.index.project as project_module
+    from acme_scan.index.state import file_stats
+
+    generate(tmp_path, 14)
+    first = scan_project(tmp_path)
+    calls: list[int] = []
+
+    def counted(files: dict[str, list[int]]) -> dict[str, tuple[int, int]]:
+        calls.append(len(files))
+        return file_stats(files)
+
+    monkeypatch.setattr(project_module, "file_stats", counted)
+    indexer = Indexer(tmp_path)
+    assert indexer.scan().data == first.data
+    assert calls == []
+    edited = tmp_path / "proj" / "pkg_000" / "mod_00000.py"
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    indexer.scan()  # the loaded index's stats decide what is reused
+    assert calls == [first.stats.files]
+    assert indexer.data == scan_project(tmp_path, reuse=False, write=False).data

@@ -222,6 +222,9 @@ class Indexer:
         #: trust a record without reading its file (kept here and in the state file, never
         #: in the index, so the index is a function of the tree alone).
         self._stats: dict[str, tuple[int, int]] = {}
+        #: The state file's entries `_stats` is taken from when it is first needed (a loaded
+        #: index's data is often only read: listing flows, `check`).
+        self._stats_source: dict[str, list[Any]] | None = None
         self._lazy = False  # the last scan found nothing changed and read no index
         self._lazy_write = False
         #: The index file and the state file vouching for it hold this index as it is (the
@@ -274,7 +277,7 @@ class Indexer:
             self.scan(reuse=False, write=self._lazy_write)
             return
         self._set_data(data)
-        self._stats = file_stats(self._lazy_files)
+        self._stats_source = self._lazy_files
 
     def _set_data(self, data: Json) -> None:
         self._data = data
@@ -287,6 +290,13 @@ class Indexer:
     def data(self) -> Json | None:
         self._ensure_loaded()
         return self._data
+
+    @property
+    def known_stats(self) -> dict[str, tuple[int, int]]:
+        """(size, mtime_ns) of each indexed file when it was read (see `_stats`)."""
+        if self._stats_source is not None:
+            self._stats, self._stats_source = file_stats(self._stats_source), None
+        return self._stats
 
     @property
     def on_disk(self) -> bool:
@@ -324,7 +334,7 @@ class Indexer:
         old_stats: dict[str, tuple[int, int]] = {}
         previous_digest = self._digest
         if self.data is not None and reuse:
-            previous, index_mtime, old_stats = self.data, time.time_ns(), self._stats
+            previous, index_mtime, old_stats = self.data, time.time_ns(), self.known_stats
         elif reuse:
             previous, index_mtime, old_stats = self._previous_index(stats)
             previous_digest = self._digest
@@ -410,7 +420,7 @@ class Indexer:
 
         written = False
         raw: bytes | None = None
-        self._stats = file_stats
+        self._stats, self._stats_source = file_stats, None
         if previous is not None and not changed and list(old_files) == rels:
             # nothing at all changed: the index is exactly as it was
             self._set_data(previous)
@@ -489,7 +499,7 @@ class Indexer:
                     result.removed.extend(old["flows"])
                     del self.records[rel]
                     self.file_flows.pop(rel, None)
-                    self._stats.pop(rel, None)
+                    self.known_stats.pop(rel, None)
                 continue
             jobs.append(Job(rel, old["hash"] if old is not None else None, size))
         for outcome in run_jobs(
@@ -497,7 +507,7 @@ class Indexer:
         ):
             rel = outcome.rel
             old = self.records.get(rel)
-            self._stats[rel] = (outcome.size, outcome.mtime_ns)
+            self.known_stats[rel] = (outcome.size, outcome.mtime_ns)
             if outcome.record is None:
                 assert old is not None
                 continue
@@ -565,8 +575,8 @@ class Indexer:
         entries: dict[str, list[Any]] = {}
         lengths = self._layout[1] if self._layout is not None else {}
         for rel in sorted(records):
-            if rel in self._stats:
-                entries[rel] = _state_entry(*self._stats[rel], records[rel], lengths.get(rel))
+            if rel in self.known_stats:
+                entries[rel] = _state_entry(*self.known_stats[rel], records[rel], lengths.get(rel))
         index_digest = self._digest or digest(self._dump(records, self.file_flows, {}))
         self._write_state(entries, summary, len(records), index_digest)
 

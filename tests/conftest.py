@@ -149,3 +149,42 @@ def cli_in_fresh_process(argv: Sequence[str], heavy: Sequence[str]) -> tuple[int
     except (IndexError, ValueError):
         raise AssertionError(f"the command did not finish:\n{result.stderr}") from None
     return result.returncode, loaded, result.stdout
+
+
+def processes_with(marker: str) -> list[int]:
+    """The processes whose command line holds `marker` (Linux `/proc`)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if marker.encode() in handle.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def killed_parent_leaves(code: str, args: Sequence[str], processes: int) -> tuple[int, list[int]]:
+    """Run `python -c CODE ARGS... MARKER` (CODE prints "started" once it is under way),
+    wait until `processes` processes hold the marker (it and the ones it forked), SIGKILL
+    it: (how many held the marker before, those still holding it 10 s after)."""
+    import signal
+    import sys
+    import uuid
+
+    marker = f"marker-{uuid.uuid4().hex}"
+    child = subprocess.Popen([sys.executable, "-c", code, *args, marker], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"started\n"
+    deadline = time.monotonic() + 20
+    while len(processes_with(marker)) < processes and time.monotonic() < deadline:
+        time.sleep(0.05)
+    before = len(processes_with(marker))
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    deadline = time.monotonic() + 10
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return before, processes_with(marker)

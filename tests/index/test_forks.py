@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from acme_scan.index import forks
+from tests.conftest import killed_parent_leaves
 
 TEST_PROCESS = os.getpid()
 
@@ -118,3 +119,20 @@ def test_workers_ignore_ctrl_c_and_are_ended_by_their_parent() -> None:
         return index
 
     assert list(forks.ordered_map(task, 4, 2)) == [(i, i) for i in range(4)]
+
+
+ISOLATED_SLEEPER = """
+import sys, time
+from acme_scan.index import forks
+print("started", flush=True)
+forks.isolated(lambda: time.sleep(600))
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_an_isolated_call_dies_with_its_parent() -> None:
+    """As a worker does (`PR_SET_PDEATHSIG`): a file that hangs its isolated rescan must not
+    outlive the scan that was killed."""
+    before, left = killed_parent_leaves(ISOLATED_SLEEPER, [], processes=2)
+    assert before == 2  # the parent and its isolated child
+    assert left == []

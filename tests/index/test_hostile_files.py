@@ -21,7 +21,7 @@ from acme_scan import scan_project
 from acme_scan.cli import main
 from acme_scan.index import workers
 from acme_scan.watch.watcher import Watcher
-from tests.conftest import git
+from tests.conftest import git, killed_parent_leaves
 
 FLOW = "from prefect import flow\n\n@flow\ndef {name}(): ...\n"
 
@@ -283,46 +283,15 @@ project.scan_project(Path(sys.argv[1]), workers=2, write=False)
 """
 
 
-def _processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                    if marker.encode() in handle.read():
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
 def test_workers_die_with_their_parent(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-    import uuid
-
     root = tmp_path / "p"
     root.mkdir()
     for number in range(40):
         (root / f"f{number}.py").write_text(FLOW.format(name=f"f{number}"))
-    marker = f"marker-{uuid.uuid4().hex}"
-    child = subprocess.Popen(
-        [sys.executable, "-c", STUCK_SCAN, str(root), marker], stdout=subprocess.PIPE
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline() == b"started\n"
-    deadline = time.monotonic() + 20
-    while len(_processes_with(marker)) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)  # the parent and its two workers
-    assert len(_processes_with(marker)) >= 3
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
-    child.stdout.close()
-    deadline = time.monotonic() + 10
-    while _processes_with(marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _processes_with(marker) == []
+    before, left = killed_parent_leaves(STUCK_SCAN, [str(root)], processes=3)
+    assert before >= 3  # the parent and its two workers
+    assert left == []
 
 
 def test_a_name_that_is_not_utf8_during_a_watch(tmp_path: Path) -> None:

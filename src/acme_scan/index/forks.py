@@ -63,14 +63,21 @@ class _Worker:
 
     def received(self) -> Iterator[tuple[int, bytes]]:
         """The complete results in the buffer, each with the index it answers."""
-        buffer = self.buffer
-        while len(buffer) >= _HEADER:
-            size = int.from_bytes(buffer[:_HEADER], "little")
-            if len(buffer) < _HEADER + size:
-                return
-            payload = bytes(buffer[_HEADER : _HEADER + size])
-            del buffer[: _HEADER + size]
+        for payload in _frames(self.buffer):
             yield self.queued.popleft(), payload
+
+
+def _frames(buffer: bytearray) -> Iterator[bytes]:
+    """The complete results (`_write_result`'s frames) at the start of `buffer`, taken out
+    of it; an incomplete one stays."""
+    while len(buffer) >= _HEADER:
+        end = _HEADER + int.from_bytes(buffer[:_HEADER], "little")
+        if len(buffer) < end:
+            return
+        with memoryview(buffer) as view:
+            payload = bytes(view[_HEADER:end])  # one copy, not a slice copied again
+        del buffer[:end]
+        yield payload
 
 
 def ordered_map(
@@ -147,6 +154,7 @@ def isolated(task: Callable[[], T]) -> tuple[T | None, str]:
 
     When no process can be made, `task()` runs in this one."""
     results_read, results_write = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError as exc:
@@ -155,24 +163,21 @@ def isolated(task: Callable[[], T]) -> tuple[T | None, str]:
         return task(), ""
     if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
         try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends it
-            os.close(results_read)
+            _become_child(parent, results_read)
             _write_result(results_write, task())
         finally:
             os._exit(0)
     os.close(results_write)
-    chunks: list[bytes] = []
+    message = bytearray()
     try:
         while data := os.read(results_read, _READ):
-            chunks.append(data)
+            message += data
     finally:
         os.close(results_read)
         status = _reap(pid)
-    message = b"".join(chunks)
-    if len(message) >= _HEADER and len(message) == _HEADER + int.from_bytes(
-        message[:_HEADER], "little"
-    ):
-        return pickle.loads(message[_HEADER:]), ""
+    frames = list(_frames(message))
+    if len(frames) == 1 and not message:
+        return pickle.loads(frames[0]), ""
     return None, _how_it_ended(status)
 
 
@@ -187,12 +192,9 @@ def _fork_worker(task: Callable[[int], Any], inherited: list[int]) -> _Worker:
         raise
     if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
         try:
-            # Ctrl-C reaches the whole process group: the parent ends its workers.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
             # The other workers' pipes: holding the write end of one's tasks would keep it
             # from seeing the end of its input.
-            _close(tasks_write, results_read, *inherited)
-            _die_with_parent(parent)
+            _become_child(parent, tasks_write, results_read, *inherited)
             _serve(task, tasks_read, results_write)
         finally:
             os._exit(0)
@@ -247,8 +249,12 @@ def _how_it_ended(status: int) -> str:
     return "it ended without a result"
 
 
-def _die_with_parent(parent: int) -> None:
-    """In a worker: be killed when the parent dies (Linux), so no worker is left blocked."""
+def _become_child(parent: int, *inherited: int) -> None:
+    """In a forked process (a worker, or an isolated call): close the parent's `inherited`
+    pipe ends, ignore Ctrl-C (it reaches the whole process group: the parent ends its
+    children) and be killed when the parent dies (Linux), so that none is left behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _close(*inherited)
     if sys.platform.startswith("linux"):
         import ctypes
 

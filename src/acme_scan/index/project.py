@@ -292,7 +292,7 @@ class Indexer:
         return self._data
 
     @property
-    def known_stats(self) -> dict[str, tuple[int, int]]:
+    def _known_stats(self) -> dict[str, tuple[int, int]]:
         """(size, mtime_ns) of each indexed file when it was read (see `_stats`)."""
         if self._stats_source is not None:
             self._stats, self._stats_source = file_stats(self._stats_source), None
@@ -334,7 +334,7 @@ class Indexer:
         old_stats: dict[str, tuple[int, int]] = {}
         previous_digest = self._digest
         if self.data is not None and reuse:
-            previous, index_mtime, old_stats = self.data, time.time_ns(), self.known_stats
+            previous, index_mtime, old_stats = self.data, time.time_ns(), self._known_stats
         elif reuse:
             previous, index_mtime, old_stats = self._previous_index(stats)
             previous_digest = self._digest
@@ -499,7 +499,7 @@ class Indexer:
                     result.removed.extend(old["flows"])
                     del self.records[rel]
                     self.file_flows.pop(rel, None)
-                    self.known_stats.pop(rel, None)
+                    self._known_stats.pop(rel, None)
                 continue
             jobs.append(Job(rel, old["hash"] if old is not None else None, size))
         for outcome in run_jobs(
@@ -507,7 +507,7 @@ class Indexer:
         ):
             rel = outcome.rel
             old = self.records.get(rel)
-            self.known_stats[rel] = (outcome.size, outcome.mtime_ns)
+            self._known_stats[rel] = (outcome.size, outcome.mtime_ns)
             if outcome.record is None:
                 assert old is not None
                 continue
@@ -575,8 +575,8 @@ class Indexer:
         entries: dict[str, list[Any]] = {}
         lengths = self._layout[1] if self._layout is not None else {}
         for rel in sorted(records):
-            if rel in self.known_stats:
-                entries[rel] = _state_entry(*self.known_stats[rel], records[rel], lengths.get(rel))
+            if rel in self._known_stats:
+                entries[rel] = _state_entry(*self._known_stats[rel], records[rel], lengths.get(rel))
         index_digest = self._digest or digest(self._dump(records, self.file_flows, {}))
         self._write_state(entries, summary, len(records), index_digest)
 

@@ -56,7 +56,9 @@ def parse(text: str, path: str) -> Parsed | dict[str, Any]:
         try:
             return Parsed(_cpython_parse(text, path), lowered=False)
         except SyntaxError as error:
-            failure = error
+            # What is needed of the error, not the error: kept past this block, it and its
+            # traceback (which holds this frame) would be a reference cycle.
+            rejected, newer = _rejected(error, path)
         except ValueError as error:  # a null byte (before Python 3.12)
             return diagnostic(codes.SYNTAX_ERROR, path, 1, 0, f"invalid source: {error}")
         except (RecursionError, MemoryError) as error:
@@ -65,18 +67,21 @@ def parse(text: str, path: str) -> Parsed | dict[str, Any]:
                 "Python's parser; the module cannot be imported either)"
             )
             return diagnostic(codes.SYNTAX_ERROR, path, 0, 0, message)
-    rejected = diagnostic(
-        codes.SYNTAX_ERROR,
-        path,
-        failure.lineno or 0,
-        failure.offset or 0,
-        syntax_message(str(failure.msg)),
-    )
-    message = str(failure.msg)
-    if isinstance(failure, IndentationError) or any(limit in message for limit in _NOT_GRAMMAR):
+    if not newer:
         return rejected  # not newer syntax: LibCST must not be asked
     tree = _parse_with_libcst(text)
     return rejected if tree is None else Parsed(tree, lowered=True)
+
+
+def _rejected(error: SyntaxError, path: str) -> tuple[dict[str, Any], bool]:
+    """CPython's refusal as an AS001 diagnostic, and whether newer syntax may explain it
+    (not an indentation error, nor a limit of the parser such as nesting depth)."""
+    message = str(error.msg)
+    rejected = diagnostic(
+        codes.SYNTAX_ERROR, path, error.lineno or 0, error.offset or 0, syntax_message(message)
+    )
+    limited = isinstance(error, IndentationError) or any(limit in message for limit in _NOT_GRAMMAR)
+    return rejected, not limited
 
 
 #: The file name given to CPython's parser and compiler. On a syntax error CPython opens the

@@ -262,6 +262,7 @@ class Walker(EqRecord):
         "path",
         "pending",
         "recogniser",
+        "scopes",
         "source",
         "tree",
         "walrus",
@@ -282,6 +283,8 @@ class Walker(EqRecord):
     calls: dict[ast.Call, Symbol]
     #: `matter(scope)` of the scopes asked about, by `id`.
     mattering: dict[int, frozenset[str]]
+    #: Every scope made (`new_scope`), for `run` to release.
+    scopes: list[Scope]
 
     def __init__(
         self,
@@ -311,6 +314,7 @@ class Walker(EqRecord):
         self.walrus_lines = [] if walrus_lines is None else walrus_lines
         self.calls = {} if calls is None else calls
         self.mattering = {}
+        self.scopes = []
 
     # -- driver ------------------------------------------------------------------------------
 
@@ -321,16 +325,30 @@ class Walker(EqRecord):
             self.walrus_lines = [
                 number for number, line in enumerate(self.source.lines(), start=1) if ":=" in line
             ]
-        module_scope = self.new_scope("module", None, "")
-        self.block(self.tree.body, module_scope)
-        self.recogniser.module_done(self, module_scope)
-        self.run_deferred()
-        found = self.recogniser.finish(self)
+        try:
+            module_scope = self.new_scope("module", None, "")
+            self.block(self.tree.body, module_scope)
+            self.recogniser.module_done(self, module_scope)
+            self.run_deferred()
+            found = self.recogniser.finish(self)
+        finally:
+            self.release()
         diagnostics = [
             diagnostic(item.code, self.path, *self.start(item.anchor), item.message)
             for item in self.pending
         ]
         return found, diagnostics
+
+    def release(self) -> None:
+        """Break the reference cycles a walk makes, so that the module's tree and all that
+        was made from it are freed as soon as the walk's results are (by reference counts),
+        not by a later garbage collection that first has to trace them: a scope's symbols
+        name the scope they were defined in, and its `relevant` is a method of the
+        recogniser, whose findings name the scopes."""
+        for scope in self.scopes:
+            scope.state = {}
+            scope.relevant = None
+        self.scopes = []
 
     def run_deferred(self) -> None:
         """Walk function bodies (after the module ran, as Python would call them), except
@@ -427,7 +445,9 @@ class Walker(EqRecord):
         in_function: bool = False,
         unloadable: bool = False,
     ) -> Scope:
-        return Scope(kind, parent, prefix, node, in_function, unloadable, self.recogniser.relevant)
+        scope = Scope(kind, parent, prefix, node, in_function, unloadable, self.recogniser.relevant)
+        self.scopes.append(scope)
+        return scope
 
     # -- positions and diagnostics -----------------------------------------------------------
 

@@ -19,7 +19,7 @@ import warnings
 from typing import Any
 
 from acme_scan import codes
-from acme_scan.scanner._records import FrozenRecord, _set
+from acme_scan._records import FrozenRecord, _set
 from acme_scan.scanner.engine import diagnostic
 
 logger = logging.getLogger(__name__)

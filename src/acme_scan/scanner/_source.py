@@ -6,7 +6,7 @@ import codecs
 import io
 import tokenize
 
-from acme_scan.scanner._records import FrozenRecord, _set
+from acme_scan._records import FrozenRecord, _set
 
 
 class DecodeFailure(FrozenRecord):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any, Literal
 
-from acme_scan.scanner._records import FrozenRecord, Record, _set
+from acme_scan._records import FrozenRecord, Record, _set
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 

@@ -32,9 +32,9 @@ from typing import Any
 
 from acme_scan import codes
 from acme_scan._hashes import blake2b
+from acme_scan._records import FrozenRecord, Record, _set
 from acme_scan.codes import Code
 from acme_scan.scanner._literals import UNKNOWN, literal_value, to_json
-from acme_scan.scanner._records import FrozenRecord, Record, _set
 from acme_scan.scanner._symbols import (
     OTHER,
     Choice,

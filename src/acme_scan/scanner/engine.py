@@ -56,9 +56,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from acme_scan import codes
+from acme_scan._records import EqRecord, FrozenRecord, _set
 from acme_scan.codes import Code
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value
-from acme_scan.scanner._records import EqRecord, FrozenRecord, _set
 from acme_scan.scanner._symbols import (
     OTHER,
     Choice,

@@ -17,9 +17,9 @@ from typing import Any
 
 from acme_scan import codes
 from acme_scan._hashes import blake2b
+from acme_scan._records import EqRecord, FrozenRecord, _set
 from acme_scan.scanner._docstrings import function_docstring, parameter_descriptions
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value, to_json
-from acme_scan.scanner._records import EqRecord, FrozenRecord, _set
 from acme_scan.scanner._schema import (
     SchemaContext,
     annotation_schema,

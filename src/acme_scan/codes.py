@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from acme_scan._records import FrozenRecord, _set
 
 Severity = Literal["error", "warning", "info"]
 
 
-@dataclass(frozen=True, slots=True)
-class Code:
+class Code(FrozenRecord):
+    __slots__ = ("code", "name", "severity", "summary")
     code: str
     name: str
     severity: Severity
     summary: str
+
+    def __init__(self, code: str, name: str, severity: Severity, summary: str) -> None:
+        _set(self, "code", code)
+        _set(self, "name", name)
+        _set(self, "severity", severity)
+        _set(self, "summary", summary)
 
 
 INTERNAL = Code(

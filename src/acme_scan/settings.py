@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from acme_scan._hashes import blake2b
+from acme_scan._records import FrozenRecord, _set
 from acme_scan.confined import relative_setting
 from acme_scan.errors import ConfigError
 from acme_scan.globs import check_patterns
@@ -19,8 +19,7 @@ DEFAULT_INDEX = ".acme_scan/index.json"
 FRAMEWORKS: tuple[str, ...] = ("airflow", "prefect")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(FrozenRecord):
     """How a project is scanned.
 
     - `include`: gitignore-style patterns; when non-empty, only matching files are scanned.
@@ -33,19 +32,52 @@ class Settings:
       `acme_scan.confined`).
     """
 
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    respect_gitignore: bool = True
-    prefilter: bool = True
-    frameworks: tuple[str, ...] = FRAMEWORKS
-    index: str = DEFAULT_INDEX
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    __slots__ = (
+        "exclude",
+        "extra",
+        "frameworks",
+        "include",
+        "index",
+        "prefilter",
+        "respect_gitignore",
+    )
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    respect_gitignore: bool
+    prefilter: bool
+    frameworks: tuple[str, ...]
+    index: str
+    #: The keys of other tools' tables (`acme-scan check`'s), not compared.
+    extra: dict[str, Any]
+    _compare = ("include", "exclude", "respect_gitignore", "prefilter", "frameworks", "index")
+
+    def __init__(
+        self,
+        include: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+        respect_gitignore: bool = True,
+        prefilter: bool = True,
+        frameworks: tuple[str, ...] = FRAMEWORKS,
+        index: str = DEFAULT_INDEX,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        _set(self, "include", include)
+        _set(self, "exclude", exclude)
+        _set(self, "respect_gitignore", respect_gitignore)
+        _set(self, "prefilter", prefilter)
+        _set(self, "frameworks", frameworks)
+        _set(self, "index", index)
+        _set(self, "extra", {} if extra is None else extra)
 
     def digest(self) -> str:
         """A digest of what changes scan results (an index built otherwise is not reused)."""
-        data = asdict(self)
-        data.pop("extra")
-        data.pop("index")
+        data = {
+            "include": self.include,
+            "exclude": self.exclude,
+            "respect_gitignore": self.respect_gitignore,
+            "prefilter": self.prefilter,
+            "frameworks": self.frameworks,
+        }
         return blake2b(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 

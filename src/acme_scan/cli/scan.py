@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from acme_scan._records import replace
 from acme_scan.cli import (
     EXIT_OK,
     EXIT_USAGE,
@@ -70,8 +71,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = command_root(args)
     settings = None
     if args.no_prefilter:
-        from dataclasses import replace
-
         settings = replace(load_settings(root), prefilter=False)
     to_stdout = args.output == "-"
     index_path = None if args.output in (None, "-") else Path(args.output)

@@ -20,7 +20,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from stat import S_ISREG
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from acme_scan._records import EqRecord, FrozenRecord, _set
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.errors import IndexFileError, RootError
 from acme_scan.index.discovery import discover, filter_candidates, walk
@@ -70,26 +70,49 @@ Progress = Callable[[int, int], None]
 Json = dict[str, Any]
 
 
-@dataclass
-class ScanStats:
+class ScanStats(EqRecord):
     """What a project scan did (for the human summary and benchmarks)."""
 
-    files: int = 0
-    parsed: int = 0
-    skipped: int = 0
-    failed: int = 0
-    reused: int = 0
-    seconds: float = 0.0
-    index_problem: str | None = None
+    __slots__ = ("failed", "files", "index_problem", "parsed", "reused", "seconds", "skipped")
+    files: int
+    parsed: int
+    skipped: int
+    failed: int
+    reused: int
+    seconds: float
+    index_problem: str | None
+
+    def __init__(
+        self,
+        files: int = 0,
+        parsed: int = 0,
+        skipped: int = 0,
+        failed: int = 0,
+        reused: int = 0,
+        seconds: float = 0.0,
+        index_problem: str | None = None,
+    ) -> None:
+        self.files = files
+        self.parsed = parsed
+        self.skipped = skipped
+        self.failed = failed
+        self.reused = reused
+        self.seconds = seconds
+        self.index_problem = index_problem
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(FrozenRecord):
     """What a person is told about an index, without reading its flows."""
 
+    __slots__ = ("diagnostics", "files_with_flows", "flows")
     flows: int
     files_with_flows: int
     diagnostics: list[Json]
+
+    def __init__(self, flows: int, files_with_flows: int, diagnostics: list[Json]) -> None:
+        _set(self, "flows", flows)
+        _set(self, "files_with_flows", files_with_flows)
+        _set(self, "diagnostics", diagnostics)
 
 
 def summarize(data: Json) -> Summary:
@@ -177,14 +200,26 @@ def scan_project(
     return indexer.scan(write=write, reuse=reuse, progress=progress)
 
 
-@dataclass
-class Update:
+class Update(EqRecord):
     """What `Indexer.update` changed: flow ids added, removed and changed, and the write."""
 
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    written: bool = False
+    __slots__ = ("added", "changed", "removed", "written")
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    written: bool
+
+    def __init__(
+        self,
+        added: list[str] | None = None,
+        removed: list[str] | None = None,
+        changed: list[str] | None = None,
+        written: bool = False,
+    ) -> None:
+        self.added = [] if added is None else added
+        self.removed = [] if removed is None else removed
+        self.changed = [] if changed is None else changed
+        self.written = written
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.changed or self.written)

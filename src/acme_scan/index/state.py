@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
 from acme_scan._hashes import blake2b
+from acme_scan._records import FrozenRecord, _set
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.confined import OutsideRootError
 from acme_scan.errors import IndexFileError
@@ -29,15 +29,23 @@ logger = logging.getLogger(__name__)
 Json = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class StateFile:
+class StateFile(FrozenRecord):
     """The state file of the index at `index_path` of the project at `root`."""
 
+    __slots__ = ("index_confined_to", "index_path", "root", "settings")
     root: Path
     index_path: Path
     #: The root the index is confined to (None: a path the caller chose, `-o FILE`).
     index_confined_to: Path | None
     settings: Settings
+
+    def __init__(
+        self, root: Path, index_path: Path, index_confined_to: Path | None, settings: Settings
+    ) -> None:
+        _set(self, "root", root)
+        _set(self, "index_path", index_path)
+        _set(self, "index_confined_to", index_confined_to)
+        _set(self, "settings", settings)
 
     @property
     def path(self) -> Path:

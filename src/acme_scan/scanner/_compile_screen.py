@@ -33,7 +33,6 @@ import ast
 import bisect
 import re
 import unicodedata
-from dataclasses import dataclass
 
 #: Whitespace, comments and line continuations between two tokens (inside brackets). Each
 #: character has one way to match (a comment runs to the end of its line), so a failed match
@@ -260,14 +259,20 @@ def _lines_of(text: str, positions: set[int]) -> dict[int, int]:
     return found
 
 
-@dataclass(slots=True)
 class _Walk:
     """What the statement walk collects: first lines of statements (and `except` clauses),
-    first lines of `async for` statements, and the `from __future__` imports in place."""
+    first lines of `async for` statements, and the `from __future__` imports in place.
+    (A plain class: this module needs only the standard library, and not `dataclasses`.)"""
 
+    __slots__ = ("allowed_future", "async_fors", "lines")
     lines: list[int]
     async_fors: list[int]
     allowed_future: set[int]
+
+    def __init__(self, lines: list[int], async_fors: list[int], allowed_future: set[int]) -> None:
+        self.lines = lines
+        self.async_fors = async_fors
+        self.allowed_future = allowed_future
 
 
 def _statements_compile(

@@ -71,13 +71,9 @@ class Settings(FrozenRecord):
 
     def digest(self) -> str:
         """A digest of what changes scan results (an index built otherwise is not reused)."""
-        data = {
-            "include": self.include,
-            "exclude": self.exclude,
-            "respect_gitignore": self.respect_gitignore,
-            "prefilter": self.prefilter,
-            "frameworks": self.frameworks,
-        }
+        # Every compared field but where the index lives (`extra` is not compared): a field
+        # added later changes the digest without being listed here.
+        data = {name: getattr(self, name) for name in self._compare if name != "index"}
         return blake2b(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 

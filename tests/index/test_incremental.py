@@ -6,6 +6,7 @@ import os
 import random
 import stat
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -138,6 +139,26 @@ def test_settings_change_invalidates_the_index(tmp_path: Path) -> None:
     second = scan_project(tmp_path)
     assert second.stats.reused == 0
     assert len(second.data["files"]) == len(first.data["files"]) - 1
+
+
+def test_every_setting_but_the_index_location_is_in_the_digest() -> None:
+    """The digest that decides whether an index is reused covers each compared setting:
+    one changed setting changes it; where the index lives, or another tool's keys, do not."""
+    from acme_scan._records import replace
+    from acme_scan.settings import Settings
+
+    base = Settings()
+    changed: dict[str, Any] = {
+        "include": ("a.py",),
+        "exclude": ("b.py",),
+        "respect_gitignore": False,
+        "prefilter": False,
+        "frameworks": ("prefect",),
+    }
+    assert set(changed) | {"index"} == set(Settings._compare)
+    for name, value in changed.items():
+        assert replace(base, **{name: value}).digest() != base.digest(), name
+    assert Settings(index="elsewhere.json", extra={"select": ["X"]}).digest() == base.digest()
 
 
 def test_warm_scan_loads_neither_parser_nor_models(tmp_path: Path) -> None:

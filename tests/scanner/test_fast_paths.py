@@ -362,3 +362,40 @@ def test_scanning_leaves_no_reference_cycles() -> None:
         if enabled:
             gc.enable()
     assert left == {}
+
+
+def _docstring_variants() -> list[str]:
+    """Docstrings as `function_docstring` may hand them on (cleaned or not): first lines with
+    and without leading whitespace, tabs, margins that the second clean removes or keeps,
+    blank and whitespace-only lines, `Args:` sections at and off the margin."""
+    firsts = ["Run.", " Run.", "\tRun.", "\x0cRun.", "", "\u3000Run."]
+    sections = [
+        "\n\nArgs:\n    a: the a\n    b: the b",
+        "\n\n    Args:\n        a: the a",
+        "\n\tArgs:\n\t\ta: the a",
+        "\n \nArgs:\n  a: the a\n\n  b: the b\n",
+        "\n\x0c\nArgs:\n    a: the a",
+        "\n    \n    Args:\n        a: indented\nb: outdented",
+        "\nArgs:\n    a: first\n\nParameters:\n    b: second\n   ",
+        "",
+    ]
+    return [first + section for first in firsts for section in sections]
+
+
+@pytest.mark.parametrize("docstring", _docstring_variants())
+def test_parameter_sections_skip_only_a_second_clean_that_changes_nothing(
+    docstring: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Griffe cleans the docstring once more; the scanner skips that clean only where it is
+    the identity, so the descriptions are those of always cleaning (this Python's
+    `inspect.cleandoc`)."""
+    import inspect
+
+    from acme_scan.scanner import _docstrings
+
+    fast = _docstrings.parameter_descriptions(docstring)
+    stripped = docstring.rstrip()
+    if _docstrings._clean(stripped, stripped.split("\n")):
+        assert inspect.cleandoc(stripped) == stripped
+    monkeypatch.setattr(_docstrings, "_clean", lambda text, lines: False)
+    assert fast == _docstrings.parameter_descriptions(docstring)

@@ -50,9 +50,12 @@ def parameter_descriptions(docstring: str | None) -> dict[str, str]:
     result: dict[str, str] = {}
     if not docstring or ":" not in docstring:  # no `Title:` line, so no section
         return result
-    text = inspect.cleandoc(docstring.rstrip())
-    fences = "```" in text
+    text = docstring.rstrip()
     lines = text.split("\n")
+    if not _clean(text, lines):
+        text = inspect.cleandoc(text)
+        lines = text.split("\n")
+    fences = "```" in text
     offset = 0
     in_code_block = False
     while offset < len(lines):
@@ -78,6 +81,19 @@ def parameter_descriptions(docstring: str | None) -> dict[str, str]:
                         result = section
         offset += 1
     return result
+
+
+def _clean(text: str, lines: list[str]) -> bool:
+    """Whether `inspect.cleandoc(text)` is `text` itself, under every Python from 3.10 on
+    (`text` is right-stripped and split at `\\n` into `lines`): no tab to expand, a first
+    line that starts with no whitespace, and no margin to remove (one line, or another line
+    that starts with no whitespace). A docstring `function_docstring` cleaned is usually so."""
+    return (
+        bool(text)
+        and "\t" not in text
+        and not text[0].isspace()
+        and (len(lines) == 1 or any(line and not line[0].isspace() for line in lines[1:]))
+    )
 
 
 def _parameters(items: list[list[str]]) -> dict[str, str]:

@@ -14,16 +14,17 @@ pattern in the settings is an error (`check_patterns`).
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from acme_scan import _log
+
 if TYPE_CHECKING:
     import pathspec
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 _STAR = "[^/]*"
 

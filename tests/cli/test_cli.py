@@ -166,3 +166,36 @@ def test_hostile_nesting_is_as001_and_scan_and_check_complete(write_files: Write
     assert check.returncode == 1, check.stdout + check.stderr  # findings, not a crash
     assert "AS001" in check.stdout
     assert "Traceback" not in check.stderr
+
+
+def test_logging_loads_only_for_a_record_and_keeps_the_cli_format(tmp_path: Path) -> None:
+    """`logging` (and `threading`, `traceback`) is loaded only when a record is emitted
+    (`acme_scan._log`): a scan that warns of nothing never loads it. A warning in a fresh
+    process still goes through the CLI's handler, and `-v` shows info records."""
+    from tests.conftest import cli_in_fresh_process
+
+    (tmp_path / "flows.py").write_text("from prefect import flow\n\n@flow\ndef etl(): ...\n")
+    heavy: tuple[str, ...] = ("logging", "traceback")
+    if sys.version_info >= (3, 11):  # 3.10's `platform` (which orjson loads) imports it
+        heavy += ("threading",)
+    for argv in (["scan", str(tmp_path), "-q", "--cold"], ["scan", str(tmp_path), "-q"]):
+        code, loaded, _ = cli_in_fresh_process(argv, heavy)
+        assert (code, loaded) == (0, [])
+
+    def scan(*options: str) -> list[str]:
+        command = [sys.executable, "-m", "acme_scan", "scan", str(tmp_path), "-q", *options]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return [line for line in done.stderr.splitlines() if line.startswith("acme-scan: ")]
+
+    index = tmp_path / ".acme_scan" / "index.json"
+    index.write_text("{not json", encoding="utf-8")
+    [warning] = scan()
+    assert warning.startswith("acme-scan: WARNING: ")
+    assert "index.json" in warning
+    data = orjson.loads(index.read_bytes())
+    index.write_bytes(orjson.dumps({**data, "settings_hash": "0" * 16}))
+    assert "acme-scan: INFO: index written by another scanner version or settings; " in "\n".join(
+        scan("-v")
+    )
+    assert data["flows"][0]["entrypoint"] == "flows.py:etl"

@@ -7,16 +7,16 @@ Python files tells which of them used to define the name, so that commit is the 
 
 from __future__ import annotations
 
-import logging
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from acme_scan import _log
 from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.index.views import FlowLike, FlowView
 from acme_scan.scanner import scan_data
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 
 def committed_flows(root: Path, paths: Sequence[str]) -> list[FlowLike]:

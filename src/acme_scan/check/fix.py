@@ -13,7 +13,6 @@ offer one (reported as "not fixed").
 from __future__ import annotations
 
 import difflib
-import logging
 import os
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from acme_scan import _log
 from acme_scan.check.finding import Finding
 from acme_scan.confined import Folder, OutsideRootError, read_confined
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 Applicability = Literal["safe", "unsafe"]
 

@@ -7,7 +7,6 @@ changed; PATHS only select which findings are reported.
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import time
@@ -15,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from acme_scan import _log
 from acme_scan.check import rules
 from acme_scan.check.baseline import committed_flows
 from acme_scan.check.config import CheckConfig, Overrides, check_config
@@ -31,7 +31,7 @@ from acme_scan.root import ProjectPathsError, project_root
 from acme_scan.settings import load_settings
 from acme_scan.text import shown
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 
 class PathError(AcmeScanError):

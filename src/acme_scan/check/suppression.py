@@ -8,14 +8,14 @@ use `ignore` in `[tool.acme-scan]`.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from acme_scan import _log
 from acme_scan.check.finding import Finding
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 _COMMENT = re.compile(r"#\s*acme-scan:\s*ignore\b(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 

@@ -10,13 +10,13 @@ Only this package prints; results go to stdout, everything for people to stderr.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 
+from acme_scan import _log
 from acme_scan._version import __version__
 from acme_scan.errors import AcmeScanError, RootError
 
@@ -114,6 +114,8 @@ def guarded(run: Callable[[Sequence[str]], int], argv: Sequence[str]) -> int:
         print("acme-scan: interrupted", file=sys.stderr)
         return 130
     except Exception:
+        import traceback  # only for a bug: with `logging`, ~4 ms of every start
+
         print("acme-scan: internal error (please report it with this output):", file=sys.stderr)
         traceback.print_exc(file=sys.stderr)
         return EXIT_INTERNAL
@@ -142,11 +144,19 @@ def command_root(args: argparse.Namespace) -> Path:
 
 
 def configure_logging(verbosity: int) -> None:
-    """Log to stderr: warnings by default, info with -v, debug with -vv."""
-    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("acme-scan: %(levelname)s: %(message)s"))
-    root = logging.getLogger("acme_scan")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    """Log to stderr: warnings by default, info with -v, debug with -vv. Without -v the set-up
+    waits for the first warning to load `logging` (`acme_scan._log`): a run that warns of
+    nothing never loads it."""
+
+    def setup(logging: ModuleType) -> None:
+        level = (
+            logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+        )
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("acme-scan: %(levelname)s: %(message)s"))
+        root = logging.getLogger("acme_scan")
+        root.handlers[:] = [handler]
+        root.setLevel(level)
+        root.propagate = False
+
+    _log.configure(setup, now=verbosity > 0)

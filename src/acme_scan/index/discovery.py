@@ -10,13 +10,13 @@ patterns apply; symlinks never lead out of the root and directory links are not 
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from acme_scan import _log
 from acme_scan.gitcmd import git_command, git_executable, may_be_in_work_tree, safe_env
 from acme_scan.globs import gitignore_spec
 from acme_scan.settings import Settings
@@ -24,7 +24,7 @@ from acme_scan.settings import Settings
 if TYPE_CHECKING:
     import pathspec
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 
 #: Folder names never descended into (any depth below the root).

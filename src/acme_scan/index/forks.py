@@ -22,7 +22,6 @@ behind however the parent ends.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import pickle
 import select
@@ -32,7 +31,9 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
-logger = logging.getLogger(__name__)
+from acme_scan import _log
+
+logger = _log.get(__name__)
 
 T = TypeVar("T")
 

@@ -16,7 +16,6 @@ is byte for byte what a cold scan writes (tests/index/test_incremental.py).
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from acme_scan import _log
 from acme_scan._records import EqRecord, FrozenRecord, _set
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.errors import IndexFileError, RootError
@@ -64,7 +64,7 @@ from acme_scan.settings import Settings, load_settings
 if TYPE_CHECKING:
     from acme_scan.models import Index
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 Progress = Callable[[int, int], None]
 Json = dict[str, Any]

@@ -10,12 +10,12 @@ decided in `reuse`.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
+from acme_scan import _log
 from acme_scan._hashes import blake2b
 from acme_scan._records import FrozenRecord, _set
 from acme_scan._version import SCHEMA_VERSION, __version__
@@ -24,7 +24,7 @@ from acme_scan.errors import IndexFileError
 from acme_scan.index.store import dump_state, load_state, write_raw
 from acme_scan.settings import Settings
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 Json = dict[str, Any]
 

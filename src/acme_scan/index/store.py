@@ -13,7 +13,6 @@ import contextlib
 import itertools
 import os
 import stat
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -36,6 +35,8 @@ from acme_scan.confined import (
 from acme_scan.errors import IndexFileError
 
 if TYPE_CHECKING:
+    import threading
+
     from acme_scan.models import Index
 
 _TOP_KEYS = frozenset(
@@ -349,6 +350,8 @@ class BackgroundDigest:
         self._thread: threading.Thread | None = None
         _hashlib()  # imported here, never first inside the thread
         if background:
+            import threading  # not at start: only a rescan hashes in the background
+
             self._thread = threading.Thread(target=self._run, name="acme-scan-digest")
             self._thread.start()
         else:

@@ -13,16 +13,15 @@ CPython's message and location.
 from __future__ import annotations
 
 import ast
-import logging
 import sys
 import warnings
 from typing import Any
 
-from acme_scan import codes
+from acme_scan import _log, codes
 from acme_scan._records import FrozenRecord, _set
 from acme_scan.scanner.engine import diagnostic
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 #: CPython messages that reject input for its depth, size or bytes, not its grammar.
 _NOT_GRAMMAR = (

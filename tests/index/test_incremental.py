@@ -565,3 +565,26 @@ def test_reading_a_trusted_index_takes_no_file_stats(
     indexer.scan()  # the loaded index's stats decide what is reused
     assert calls == [first.stats.files]
     assert indexer.data == scan_project(tmp_path, reuse=False, write=False).data
+
+
+def test_an_index_changed_under_its_state_file_is_rebuilt_when_its_data_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The state file vouches for the index by its size and mtime, and its digest is checked
+    when the data is first read: bytes that changed under the same size and mtime (a copy
+    that keeps mtimes, a digest of another version) are a warning and a rebuild, never a
+    crash (it was an AssertionError, and `check` exited 3)."""
+    from acme_scan.cli import main
+
+    expected = generate(tmp_path, 14)
+    scan_project(tmp_path)
+    index = tmp_path / ".acme_scan" / "index.json"
+    before = index.stat()
+    raw = index.read_bytes()
+    index.write_bytes(raw.replace(b'"status":"parsed"', b'"status":"Parsed"', 1))
+    os.utime(index, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert index.stat().st_size == before.st_size
+    assert main(["check", str(tmp_path), "-q"]) in (0, 1)
+    assert "changed since its state file was written" in capsys.readouterr().err
+    assert index.read_bytes() == raw
+    assert len(scan_project(tmp_path).data["flows"]) == expected

@@ -310,6 +310,7 @@ class Indexer:
         except IndexFileError as exc:  # damaged since the state was written: rebuild
             logger.warning("%s", exc)
             self.scan(reuse=False, write=self._lazy_write)
+            self._ensure_loaded()  # the rebuilt index's bytes
             return
         self._set_data(data)
         self._stats_source = self._lazy_files

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from acme_scan import scan_project
+from acme_scan.index import store
 from acme_scan.index.project import Indexer
 from acme_scan.index.workers import MAX_FILE_BYTES
 from benchmarks.generate import TEMPLATES, generate
@@ -567,6 +568,42 @@ def test_reading_a_trusted_index_takes_no_file_stats(
     assert indexer.data == scan_project(tmp_path, reuse=False, write=False).data
 
 
+def test_a_small_project_is_scanned_rescanned_and_checked_without_openssl(
+    tmp_path: Path,
+) -> None:
+    """An index below `SHA256_FROM` bytes is hashed with CPython's BLAKE2b, so `hashlib`
+    (OpenSSL, ~2 ms) is never loaded: cold, after a change (the spliced index is hashed
+    again) and by `check`."""
+    generate(tmp_path, 30)
+    heavy = ("hashlib", "_hashlib")
+    code, loaded, _ = cli_in_fresh_process(["scan", str(tmp_path), "-q", "--cold"], heavy)
+    assert (code, loaded) == (0, [])
+    changed = sorted(tmp_path.rglob("mod_*.py"))[0]
+    changed.write_text(changed.read_text() + "\n# changed\n")
+    code, loaded, _ = cli_in_fresh_process(["scan", str(tmp_path), "-q"], heavy)
+    assert (code, loaded) == (0, [])
+    code, loaded, _ = cli_in_fresh_process(["check", str(tmp_path), "-q"], heavy)
+    assert (code, loaded) == (1, [])  # findings: the corpus repeats flow names
+    assert scan_project(tmp_path).stats.reused == scan_project(tmp_path).stats.files
+
+
+@pytest.mark.parametrize("size", [0, 1000, store.SHA256_FROM - 1, store.SHA256_FROM])
+def test_the_index_digest_is_blake2b_below_a_size_and_sha256_from_it(size: int) -> None:
+    """The digest is a function of the bytes alone (whole or in pieces): BLAKE2b's below
+    `SHA256_FROM` bytes, SHA-256's from there on (32 hex digits of either)."""
+    import hashlib
+
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    expected = (
+        hashlib.sha256(data).hexdigest()[:32]
+        if size >= store.SHA256_FROM
+        else hashlib.blake2b(data, digest_size=16).hexdigest()
+    )
+    half = len(data) // 2
+    assert store.digest(data) == expected
+    assert store.digest([data[:half], memoryview(data)[half:]]) == expected
+
+
 def test_an_index_changed_under_its_state_file_is_rebuilt_when_its_data_is_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -588,3 +625,29 @@ def test_an_index_changed_under_its_state_file_is_rebuilt_when_its_data_is_read(
     assert "changed since its state file was written" in capsys.readouterr().err
     assert index.read_bytes() == raw
     assert len(scan_project(tmp_path).data["flows"]) == expected
+
+
+def test_a_state_file_of_another_digest_scheme_vouches_for_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A state file written before the digest's rule changed (no `digest_scheme`, its index
+    hashed with SHA-256) is not trusted: the index is re-validated quietly, not reported
+    as damaged, and the state is written anew."""
+    import hashlib
+
+    from acme_scan.cli import main
+
+    expected = generate(tmp_path, 14)
+    scan_project(tmp_path)
+    index = tmp_path / ".acme_scan" / "index.json"
+    state_path = tmp_path / ".acme_scan" / "index.json.state"
+    state = orjson.loads(state_path.read_bytes())
+    del state["digest_scheme"]
+    state["index_digest"] = hashlib.sha256(index.read_bytes()).hexdigest()[:32]
+    state_path.write_bytes(orjson.dumps(state))
+    assert main(["check", str(tmp_path), "-q"]) in (0, 1)
+    assert "WARNING" not in capsys.readouterr().err
+    assert orjson.loads(state_path.read_bytes())["digest_scheme"] == store.DIGEST_SCHEME
+    again = scan_project(tmp_path)
+    assert again.stats.reused == again.stats.files
+    assert len(again.data["flows"]) == expected

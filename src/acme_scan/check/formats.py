@@ -18,7 +18,6 @@ them; JSON, SARIF, JUnit and GitLab give root-relative paths.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -28,6 +27,7 @@ from typing import IO, Any
 
 import orjson
 
+from acme_scan._hashes import blake2b
 from acme_scan._version import __version__
 from acme_scan.check.finding import Finding
 from acme_scan.check.rules import RULES, RULES_BY_CODE
@@ -380,7 +380,7 @@ def render_gitlab(result: CheckResult, style: Style | None = None) -> str:
     for finding in result.findings:
         key = f"{finding.code}\0{finding.path}\0{finding.message}"
         seen[key] += 1
-        fingerprint = hashlib.blake2b(f"{key}\0{seen[key]}".encode(), digest_size=16).hexdigest()
+        fingerprint = blake2b(f"{key}\0{seen[key]}".encode(), digest_size=16).hexdigest()
         issues.append(
             {
                 "description": f"{finding.code} {finding.message}",

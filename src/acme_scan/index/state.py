@@ -21,7 +21,7 @@ from acme_scan._records import FrozenRecord, _set
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.confined import OutsideRootError
 from acme_scan.errors import IndexFileError
-from acme_scan.index.store import dump_state, load_state, write_raw
+from acme_scan.index.store import DIGEST_SCHEME, dump_state, load_state, write_raw
 from acme_scan.settings import Settings
 
 logger = _log.get(__name__)
@@ -68,9 +68,11 @@ class StateFile(FrozenRecord):
         return load_state(self.path, self.confined_to)
 
     def is_current(self, state: Json) -> bool:
-        """Whether `state` was written by this scanner with these settings for this root."""
+        """Whether `state` was written by this scanner with these settings for this root (and
+        its index digest by today's `store.digest`)."""
         return (
             state.get("scanner_version") == __version__
+            and state.get("digest_scheme") == DIGEST_SCHEME
             and state.get("settings_hash") == self.settings.digest()
             and state.get("root") == self.root.as_posix()
         )
@@ -80,6 +82,7 @@ class StateFile(FrozenRecord):
         return (
             state is not None
             and state.get("index_digest") == index_digest
+            and state.get("digest_scheme") == DIGEST_SCHEME
             and state.get("root") == self.root.as_posix()
             and isinstance(state.get("files"), dict)
         )
@@ -109,6 +112,7 @@ class StateFile(FrozenRecord):
             "root": self.root.as_posix(),
             "index": [index.st_size, index.st_mtime_ns],
             "index_digest": index_digest,
+            "digest_scheme": DIGEST_SCHEME,
             "files": entries,
             "summary": summary,
         }

@@ -17,12 +17,13 @@ This keeps that behaviour with these guarantees:
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
+from acme_scan import _log
+
+logger = _log.get(__name__)
 
 ENV_FILE_NAME = ".env"
 #: Set to `1` to let a server URL and a credential come from different sources.

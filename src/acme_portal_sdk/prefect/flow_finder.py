@@ -23,7 +23,6 @@ run time) are not listed: the scanner reports them as diagnostics instead.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,12 +38,13 @@ from acme_portal_sdk.flow_finder import (
     extension_json,
     flow_matcher,
 )
+from acme_scan import _log
 
 if TYPE_CHECKING:
     from acme_scan.index.project import ProjectScan
     from acme_scan.models import Flow, Index
 
-logger = logging.getLogger(__name__)
+logger = _log.get(__name__)
 
 #: Kept for code written against acme-portal-sdk 1.x, which exported this alias.
 PrefectFlowDetails = FlowDetails

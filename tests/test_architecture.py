@@ -200,7 +200,7 @@ def output_calls(path: Path) -> Iterator[str]:
 
 
 def test_only_the_cli_prints() -> None:
-    """Library code logs (`logging.getLogger(__name__)`); only the CLI modules write to the
+    """Library code logs (`acme_scan._log.get(__name__)`); only the CLI modules write to the
     terminal (`cli` packages, `__main__` and the modules of the console scripts)."""
     found = [
         f"{module}: {line}"

@@ -330,20 +330,19 @@ def digest(data: bytes | Sequence[bytes | memoryview]) -> str:
     """The digest of an index file's bytes (or of the pieces they are made of, `assemble`)
     that its state file vouches for: 32 hex digits, of SHA-256 from `SHA256_FROM` bytes on,
     else of BLAKE2b. Both are a function of the bytes alone."""
-    pieces = (data,) if isinstance(data, bytes) else data
-    hashed = _hasher(_size(pieces))
-    for piece in pieces:
+    hashed = _hashlib().sha256() if _large(data) else blake2b(digest_size=16)
+    for piece in (data,) if isinstance(data, bytes) else data:
         hashed.update(piece)
     value: str = hashed.hexdigest()
     return value[:32]
 
 
-def _size(pieces: Sequence[bytes | memoryview]) -> int:
-    return sum(piece.nbytes if isinstance(piece, memoryview) else len(piece) for piece in pieces)
-
-
-def _hasher(size: int) -> Any:
-    return _hashlib().sha256() if size >= SHA256_FROM else blake2b(digest_size=16)
+def _large(data: bytes | Sequence[bytes | memoryview]) -> bool:
+    """Whether `digest(data)` is SHA-256's: `data` holds `SHA256_FROM` bytes or more."""
+    if isinstance(data, bytes):
+        return len(data) >= SHA256_FROM
+    size = sum(piece.nbytes if isinstance(piece, memoryview) else len(piece) for piece in data)
+    return size >= SHA256_FROM
 
 
 def _hashlib() -> ModuleType:
@@ -365,7 +364,7 @@ class BackgroundDigest:
         self._value: str | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        if _size((data,) if isinstance(data, bytes) else data) >= SHA256_FROM:
+        if _large(data):
             _hashlib()  # imported here, never first inside the thread
         if background:
             import threading  # not at start: only a rescan hashes in the background

@@ -66,28 +66,31 @@ class Logger:
     def _loaded(self) -> bool:
         return self._logger is not None or "logging" in sys.modules
 
-    # `stacklevel` + 1: the record names the caller's file and line, not this module's.
+    def _emit(self, level: str, message: object, args: tuple[object, ...], kwargs: Any) -> None:
+        # `stacklevel` + 2 (this method and its caller's): the record names the file and line
+        # that logged, not this module's.
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 2
+        getattr(self._real(), level)(message, *args, **kwargs)
+
     def debug(self, message: object, *args: object, **kwargs: Any) -> None:
         if self._loaded():
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            self._real().debug(message, *args, **kwargs)
+            self._emit("debug", message, args, kwargs)
 
     def info(self, message: object, *args: object, **kwargs: Any) -> None:
         if self._loaded():
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            self._real().info(message, *args, **kwargs)
+            self._emit("info", message, args, kwargs)
 
     def warning(self, message: object, *args: object, **kwargs: Any) -> None:
-        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-        self._real().warning(message, *args, **kwargs)
+        self._emit("warning", message, args, kwargs)
 
     def error(self, message: object, *args: object, **kwargs: Any) -> None:
-        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-        self._real().error(message, *args, **kwargs)
+        self._emit("error", message, args, kwargs)
 
     def exception(self, message: object, *args: object, **kwargs: Any) -> None:
-        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-        self._real().exception(message, *args, **kwargs)
+        # What `Logger.exception` does; called through it, Python 3.10 counts one frame more
+        # and names `_log.py` as the caller.
+        kwargs.setdefault("exc_info", True)
+        self._emit("error", message, args, kwargs)
 
     def __repr__(self) -> str:
         return f"<{type(self).__qualname__} {self.name}>"

@@ -199,3 +199,28 @@ def test_logging_loads_only_for_a_record_and_keeps_the_cli_format(tmp_path: Path
         scan("-v")
     )
     assert data["flows"][0]["entrypoint"] == "flows.py:etl"
+
+
+def test_lazy_loggers_name_the_line_that_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """`acme_scan._log` forwards to `logging` from a frame of its own: each record still
+    names the file, function and line of the call, at every level."""
+    import logging
+
+    from acme_scan import _log
+
+    logger = _log.get("acme_scan.test_lazy")
+    caplog.set_level(logging.DEBUG, logger="acme_scan.test_lazy")
+    for level in ("debug", "info", "warning", "error"):
+        line = sys._getframe().f_lineno + 1
+        getattr(logger, level)(level)
+    try:
+        raise ValueError("x")
+    except ValueError:
+        logger.exception("x")
+    records = [r for r in caplog.records if r.name == "acme_scan.test_lazy"]
+    assert [(r.levelname, r.filename, r.funcName) for r in records] == [
+        (level, "test_cli.py", "test_lazy_loggers_name_the_line_that_logged")
+        for level in ("DEBUG", "INFO", "WARNING", "ERROR", "ERROR")
+    ]
+    assert [r.lineno for r in records[:4]] == [line] * 4
+    assert records[4].exc_info is not None

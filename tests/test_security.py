@@ -234,7 +234,11 @@ def test_a_repository_fsmonitor_is_never_run(tmp_path: Path) -> None:
     assert not (outside / "RAN").exists()
 
 
-HOSTILE_MODULES = ("pydantic", "orjson", "libcst", "yaml", "pathspec", "typing", "prefect")
+#: (`logging`, `hashlib`, `threading` and `traceback` are imported late, when first needed.)
+HOSTILE_MODULES = (
+    *("pydantic", "orjson", "libcst", "yaml", "pathspec", "typing", "prefect"),
+    *("logging", "hashlib", "threading", "traceback"),
+)
 
 
 @pytest.mark.parametrize("package", ["acme_scan", "acme_portal_sdk"])
@@ -245,6 +249,9 @@ def test_python_dash_m_imports_nothing_from_the_project(tmp_path: Path, package:
             f"open({str(outside / name)!r}, 'w').close()\nraise SystemExit('hijacked')\n"
         )
     command = ["check"] if package == "acme_scan" else ["check-config"]
+    if package == "acme_scan":  # a damaged index: a warning, so `logging` is loaded late
+        (root / ".acme_scan").mkdir(exist_ok=True)
+        (root / ".acme_scan" / "index.json").write_text("{not json")
     result = subprocess.run(
         [sys.executable, "-m", package, *command],
         cwd=root,
@@ -256,6 +263,8 @@ def test_python_dash_m_imports_nothing_from_the_project(tmp_path: Path, package:
     assert "hijacked" not in result.stderr
     assert result.returncode in (0, 1, 2), result.stderr
     assert [name for name in HOSTILE_MODULES if (outside / name).exists()] == []
+    if package == "acme_scan":
+        assert "acme-scan: WARNING: " in result.stderr
 
 
 def test_dash_dash_ends_the_options(

@@ -158,6 +158,49 @@ def test_a_file_that_grew_after_its_size_was_read_is_read_whole(
     assert data == source.encode()
 
 
+def test_a_file_of_the_size_its_stat_gave_is_read_in_one_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.read
+    calls: list[int] = []
+
+    def counted(fd: int, size: int) -> bytes:
+        calls.append(size)
+        return real(fd, size)
+
+    monkeypatch.setattr(os, "read", counted)
+    for size in (0, 1, 65_535, 65_536, 65_537, 300_000):
+        (tmp_path / "a.py").write_bytes(b"x" * size)
+        calls.clear()
+        _, data = workers._read(str(tmp_path / "a.py"))
+        assert data == b"x" * size
+        assert calls == [size + 1]  # the byte beyond the size shows the end: no second read
+
+
+def test_stats_under_a_root_are_the_stats_of_the_joined_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "link.py").symlink_to("pkg/a.py")
+    expected = os.stat(tmp_path / "pkg" / "a.py")
+    for through_descriptor in (True, False):
+        if not through_descriptor:  # an OS without `dir_fd` for stat: the root is joined
+            monkeypatch.setattr(os, "supports_dir_fd", set())
+        with workers.stats_under(tmp_path) as stat_of:
+            for rel in ("pkg/a.py", "link.py"):
+                got = stat_of(rel)
+                assert (got.st_ino, got.st_size, got.st_mtime_ns) == (
+                    expected.st_ino,
+                    expected.st_size,
+                    expected.st_mtime_ns,
+                )
+            with pytest.raises(FileNotFoundError):
+                stat_of("missing.py")
+            with pytest.raises(NotADirectoryError):
+                stat_of("pkg/a.py/b.py")
+
+
 def test_a_file_that_grew_past_the_limit_while_read_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,6 +56,7 @@ from acme_scan.index.workers import (
     index_key,
     may_pool,
     run_jobs,
+    stats_under,
     unlistable,
     unreadable,
 )
@@ -394,39 +395,40 @@ class Indexer:
             rels.append(key)
             records[key] = unlistable(key, why)
             changed = changed or records[key] != old_files.get(key)
-        for rel in discovered:
-            if index_key(rel) != rel:  # not valid UTF-8: a diagnostic, never read
-                key = index_key(rel)
-                rels.append(key)
-                records[key] = bad_name(key)
-                changed = changed or records[key] != old_files.get(key)
-                continue
-            old = old_files.get(rel)
-            try:
-                stat = os.stat(os.path.join(self.root, rel))
-            except (FileNotFoundError, NotADirectoryError):
-                continue  # listed, then gone (or a tracked file deleted from the work tree)
-            except OSError as exc:
+        with stats_under(self.root) as stat_of:
+            for rel in discovered:
+                if index_key(rel) != rel:  # not valid UTF-8: a diagnostic, never read
+                    key = index_key(rel)
+                    rels.append(key)
+                    records[key] = bad_name(key)
+                    changed = changed or records[key] != old_files.get(key)
+                    continue
+                old = old_files.get(rel)
+                try:
+                    stat = stat_of(rel)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue  # listed, then gone (or a tracked file deleted from the work tree)
+                except OSError as exc:
+                    rels.append(rel)
+                    records[rel] = unreadable(rel, exc)
+                    changed = changed or records[rel] != old
+                    continue
+                if not S_ISREG(stat.st_mode):
+                    continue
                 rels.append(rel)
-                records[rel] = unreadable(rel, exc)
-                changed = changed or records[rel] != old
-                continue
-            if not S_ISREG(stat.st_mode):
-                continue
-            rels.append(rel)
-            known = old_stats.get(rel)  # the reuse rule: `reuse.trusted` (racy files re-hashed)
-            if (
-                old is not None
-                and old["size"] == stat.st_size
-                and known is not None
-                and trusted(known, (stat.st_size, stat.st_mtime_ns), index_mtime)
-            ):
-                stats.reused += 1
-                records[rel] = old
-                file_stats[rel] = old_stats[rel]
-                file_flows[rel] = old_flows.get(rel, [])
-            else:
-                jobs.append(Job(rel, old["hash"] if old is not None else None, stat.st_size))
+                known = old_stats.get(rel)  # the reuse rule: `reuse.trusted` (racy files re-hashed)
+                if (
+                    old is not None
+                    and old["size"] == stat.st_size
+                    and known is not None
+                    and trusted(known, (stat.st_size, stat.st_mtime_ns), index_mtime)
+                ):
+                    stats.reused += 1
+                    records[rel] = old
+                    file_stats[rel] = old_stats[rel]
+                    file_flows[rel] = old_flows.get(rel, [])
+                else:
+                    jobs.append(Job(rel, old["hash"] if old is not None else None, stat.st_size))
         stats.files = len(rels)
         done = len(rels) - len(jobs)
         # The workers send each file's record and its bytes in the index, not its flows as

@@ -9,12 +9,11 @@ ask `trusted`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from stat import S_ISREG
 from typing import Any
 
-from acme_scan.index.workers import Job, index_key
+from acme_scan.index.workers import Job, index_key, stats_under
 
 
 def trusted(known: tuple[int, int], now: tuple[int, int], index_mtime_ns: int) -> bool:
@@ -31,18 +30,19 @@ def to_rescan(
     name that is not UTF-8). `OSError` when a file cannot be looked at."""
     rels: list[str] = []
     jobs: list[Job] = []
-    for rel in discovered:
-        if not rel.isascii() and index_key(rel) != rel:
-            return None  # a name that is not UTF-8: the full path reports it
-        try:
-            stat = os.stat(f"{root}/{rel}")
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        if not S_ISREG(stat.st_mode):
-            continue
-        known = files.get(rel)
-        rels.append(rel)
-        now = (stat.st_size, stat.st_mtime_ns)
-        if known is None or not trusted((known[0], known[1]), now, index_mtime_ns):
-            jobs.append(Job(rel, None, stat.st_size))
+    with stats_under(root) as stat_of:
+        for rel in discovered:
+            if not rel.isascii() and index_key(rel) != rel:
+                return None  # a name that is not UTF-8: the full path reports it
+            try:
+                stat = stat_of(rel)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if not S_ISREG(stat.st_mode):
+                continue
+            known = files.get(rel)
+            rels.append(rel)
+            now = (stat.st_size, stat.st_mtime_ns)
+            if known is None or not trusted((known[0], known[1]), now, index_mtime_ns):
+                jobs.append(Job(rel, None, stat.st_size))
     return rels, jobs

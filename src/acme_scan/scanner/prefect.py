@@ -452,20 +452,29 @@ class PrefectRecogniser(Recogniser):
             )
 
     def finish(self, walker: Walker) -> list[dict[str, Any]]:
+        if not self.found:
+            return []
         # `order` is unique, so the sort never compares two items.
         ordered = sorted((*walker.start(f.anchor), f.order, f) for f in self.found)
         seen: dict[str, int] = {}
         flows: list[dict[str, Any]] = []
         path = walker.path
+        prefix = f"{path}:"
         for line, column, _, item in ordered:
             spec = item.spec
             qualname = item.qualname
-            key = f"{path}:{qualname}"
+            entrypoint = key = prefix + qualname
             occurrence = seen.get(key, 0)
             seen[key] = occurrence + 1
             if occurrence:
                 key = f"{key}#{occurrence}"
             decorator = item.decorator
+            anchor = item.anchor
+            # (what `walker.start_line` and `walker.end_line` give, without two calls a flow)
+            if isinstance(anchor, Decorator):
+                end_line = anchor.expression.end_lineno or anchor.expression.lineno
+            else:
+                end_line = anchor.end_lineno or anchor.lineno
             flows.append(
                 {
                     "id": blake2b(key.encode(), digest_size=8).hexdigest(),
@@ -473,23 +482,26 @@ class PrefectRecogniser(Recogniser):
                     "function": spec.function_name or qualname.rsplit(".", 1)[-1],
                     "qualname": qualname,
                     "path": path,
-                    "entrypoint": f"{path}:{qualname}" if item.loadable else None,
+                    "entrypoint": entrypoint if item.loadable else None,
                     "form": item.form,
                     "line": line,
                     "column": column,
-                    "decorator_line": walker.start_line(decorator) if decorator else None,
-                    "end_line": walker.end_line(item.anchor),
+                    "decorator_line": (
+                        None
+                        if decorator is None
+                        else decorator.expression.lineno
+                        if isinstance(decorator, Decorator)
+                        else decorator.lineno
+                    ),
+                    "end_line": end_line,
                     "is_async": isinstance(spec.function, ast.AsyncFunctionDef),
                     "is_method": spec.is_method,
                     "description": spec.description,
-                    "kwargs": {
-                        keyword: {
-                            "value": value.value,
-                            "source": value.source,
-                            "dynamic": value.dynamic,
-                        }
-                        for keyword, value in spec.kwargs
-                    },
+                    "kwargs": (
+                        {keyword: value.data() for keyword, value in spec.kwargs}
+                        if spec.kwargs
+                        else {}
+                    ),
                     "parameters": list(spec.parameters),
                     "parameter_schema": spec.parameter_schema,
                     "deployable": item.loadable,

@@ -28,7 +28,7 @@ import select
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 from acme_scan import _log
@@ -62,23 +62,27 @@ class _Worker:
         with contextlib.suppress(BrokenPipeError):
             os.write(self.tasks, index.to_bytes(4, "little"))
 
-    def received(self) -> Iterator[tuple[int, bytes]]:
-        """The complete results in the buffer, each with the index it answers."""
-        for payload in _frames(self.buffer):
-            yield self.queued.popleft(), payload
+    def received(self) -> list[tuple[int, Any]]:
+        """The complete results in the buffer, unpickled, each with the index it answers."""
+        return [(self.queued.popleft(), result) for result in _results(self.buffer)]
 
 
-def _frames(buffer: bytearray) -> Iterator[bytes]:
-    """The complete results (`_write_result`'s frames) at the start of `buffer`, taken out
-    of it; an incomplete one stays."""
-    while len(buffer) >= _HEADER:
-        end = _HEADER + int.from_bytes(buffer[:_HEADER], "little")
-        if len(buffer) < end:
-            return
-        with memoryview(buffer) as view:
-            payload = bytes(view[_HEADER:end])  # one copy, not a slice copied again
-        del buffer[:end]
-        yield payload
+def _results(buffer: bytearray) -> list[Any]:
+    """The complete results (`_write_result`'s frames) at the start of `buffer`, unpickled
+    and taken out of it; an incomplete one stays. Each is unpickled where it lies in the
+    buffer: a result of a few hundred KB is not copied out first."""
+    results: list[Any] = []
+    start = 0
+    with memoryview(buffer) as view:
+        while len(buffer) - start >= _HEADER:
+            end = start + _HEADER + int.from_bytes(view[start : start + _HEADER], "little")
+            if len(buffer) < end:
+                break
+            with view[start + _HEADER : end] as payload:
+                results.append(pickle.loads(payload))
+            start = end
+    del buffer[:start]
+    return results
 
 
 def ordered_map(
@@ -127,8 +131,8 @@ def ordered_map(
                     data = os.read(fd, _READ)
                     if data:
                         worker.buffer += data
-                        for answered, payload in worker.received():
-                            done[answered] = pickle.loads(payload)
+                        for answered, result in worker.received():
+                            done[answered] = result
                         feed(worker)
                         if not worker.queued:
                             retire(worker)  # nothing left to send it: it exits at EOF
@@ -176,9 +180,9 @@ def isolated(task: Callable[[], T]) -> tuple[T | None, str]:
     finally:
         os.close(results_read)
         status = _reap(pid)
-    frames = list(_frames(message))
-    if len(frames) == 1 and not message:
-        return pickle.loads(frames[0]), ""
+    results = _results(message)
+    if len(results) == 1 and not message:
+        return results[0], ""
     return None, _how_it_ended(status)
 
 

@@ -163,10 +163,11 @@ def test_every_setting_but_the_index_location_is_in_the_digest() -> None:
 
 
 def test_warm_scan_loads_neither_parser_nor_models(tmp_path: Path) -> None:
-    """Nor OpenSSL (`_hashlib`: only hashing an index needs it)."""
+    """Nor OpenSSL (`_hashlib`: only hashing an index needs it), nor orjson (~11 ms: a scan
+    that writes nothing serialises nothing, and reads its small state file with `json`)."""
     generate(tmp_path, 14)
     scan_project(tmp_path)
-    heavy = ("libcst", "pydantic", "acme_scan.models", "pathspec", "_hashlib")
+    heavy = ("libcst", "pydantic", "acme_scan.models", "pathspec", "_hashlib", "orjson")
     code, loaded, _ = cli_in_fresh_process(["scan", str(tmp_path), "-q"], heavy)
     assert (code, loaded) == (0, [])
 
@@ -651,3 +652,67 @@ def test_a_state_file_of_another_digest_scheme_vouches_for_nothing(
     again = scan_project(tmp_path)
     assert again.stats.reused == again.stats.files
     assert len(again.data["flows"]) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": 1, "a": [True, False, None], "c": {"z": (), "y": ("x",)}},
+        {"include": ("src/**", 'a"b', "back\\slash", "tab\tnew\nline\r\x08\x0c")},
+        {"exclude": ("\x00\x01\x1f\x7f", "é€𝄞", "\u2028\u2029", "/ <script>")},
+        {"n": [0, -1, 2**63 - 1, -(2**63)], "": "", "ß": {"é": 1, "e": 2}},
+    ],
+)
+def test_the_settings_digest_hashes_orjsons_bytes(value: dict[str, Any]) -> None:
+    """`canonical_json` (standard library, off the warm path's imports) writes exactly what
+    orjson writes, so the digest, which indexes and state files record, is unchanged."""
+    from acme_scan.settings import canonical_json
+
+    assert canonical_json(value) == orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def test_the_settings_digest_is_that_of_orjsons_bytes() -> None:
+    from acme_scan._hashes import blake2b
+    from acme_scan.settings import Settings
+
+    settings = Settings(include=("pipelines/**",), exclude=("tests/",), frameworks=("prefect",))
+    data = {name: getattr(settings, name) for name in Settings._compare if name != "index"}
+    dumped = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    assert settings.digest() == blake2b(dumped, digest_size=8).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"[" * 200_000, id="nested-past-the-stack"),
+        pytest.param(b"[" * (store.ORJSON_STATE_FROM + 10), id="large-and-nested"),
+        pytest.param('{"schema_version": 1}'.encode("utf-16"), id="utf-16"),
+        pytest.param(b'{"schema_version": "\xff"}', id="not-utf-8"),
+        pytest.param(b'{"schema_version": NaN}', id="nan"),
+        pytest.param(b"", id="empty"),
+    ],
+)
+def test_a_state_file_that_is_not_utf8_json_is_no_state(tmp_path: Path, content: bytes) -> None:
+    """Whichever parser reads it (`json` for a small one, orjson for a large one), a damaged
+    state file is no state: the scan re-checks the files and completes."""
+    expected = generate(tmp_path, 14)
+    scan_project(tmp_path)
+    state_path = tmp_path / ".acme_scan" / "index.json.state"
+    assert store.load_state(state_path) is not None
+    state_path.write_bytes(content)
+    assert store.load_state(state_path) is None
+    again = scan_project(tmp_path)
+    assert len(again.data["flows"]) == expected
+    assert store.load_state(state_path) is not None  # written anew
+
+
+def test_small_and_large_state_files_read_as_orjson_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate(tmp_path, 30)
+    scan_project(tmp_path)
+    state_path = tmp_path / ".acme_scan" / "index.json.state"
+    expected = orjson.loads(state_path.read_bytes())
+    assert store.load_state(state_path) == expected
+    monkeypatch.setattr(store, "ORJSON_STATE_FROM", 0)
+    assert store.load_state(state_path) == expected

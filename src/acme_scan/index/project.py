@@ -24,9 +24,8 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from acme_scan import _log
+from acme_scan._lazy import LazyModule
 from acme_scan._records import EqRecord, FrozenRecord, _set
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.errors import IndexFileError, RootError
@@ -63,7 +62,11 @@ from acme_scan.index.workers import (
 from acme_scan.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    import orjson
+
     from acme_scan.models import Index
+else:
+    orjson = LazyModule("orjson")  # not imported by a scan that writes nothing
 
 logger = _log.get(__name__)
 

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-import orjson
-
 #: Each character `/bin/sh` expands inside double quotes, and what replaces it.
 REPLACEMENTS = {"`": "\u02cb", "$": "\uff04"}  # escapes: ruff flags the look-alikes
 
@@ -47,9 +45,13 @@ def shell_safe(value: _T) -> _T:
     """A JSON value (what the extension's runner `json.dump`s) with every string made safe.
 
     Returns `value` itself when no string in it holds a character to replace (the usual
-    case, checked on its JSON bytes in one pass); otherwise a copy. Non-JSON leaves are
+    case, checked on its JSON text in one pass); otherwise a copy. Non-JSON leaves are
     passed through unchanged.
     """
+    if not isinstance(value, list | dict) or len(value) < ORJSON_FROM_ITEMS:
+        return _small_shell_safe(value)
+    import orjson  # ~5 ms to load (`uuid`, `datetime`): for a large result only
+
     try:
         data = orjson.dumps(value)
     except TypeError:  # not plain JSON for orjson (an int key, a huge int, a custom object)
@@ -61,6 +63,25 @@ def shell_safe(value: _T) -> _T:
     for raw, safe in zip(_RAW, _SAFE, strict=True):
         data = data.replace(raw, safe)
     return orjson.loads(data)  # type: ignore[no-any-return]
+
+
+#: A result of fewer items than this (a list of a few flows, one deployment's details) is
+#: checked with the standard library's `json`, which the extension's runner has loaded
+#: anyway: loading orjson costs more than it saves there. A large listing (thousands of
+#: flows) is checked with orjson, ~5x faster per byte.
+ORJSON_FROM_ITEMS = 256
+
+
+def _small_shell_safe(value: _T) -> _T:
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):  # not plain JSON: an odd key or leaf
+        return _walk(value)  # type: ignore[no-any-return]
+    if "$" not in text and "`" not in text:
+        return value
+    return _walk(value)  # type: ignore[no-any-return]
 
 
 def _walk(value: Any) -> Any:

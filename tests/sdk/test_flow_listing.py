@@ -54,6 +54,12 @@ def test_kept_listing_is_the_reference_and_follows_changes(root: Path) -> None:
     assert finder() == changed
     kept.write_bytes(b"garbage")
     assert finder() == changed
+    # The right key, then a body nested past the stack (read with `json` when small, with
+    # orjson when large): no listing, never a RecursionError.
+    header = kept.read_bytes().partition(b"\n")[0]
+    for depth in (100_000, 2 << 20):
+        kept.write_bytes(header + b"\n" + b"[" * depth)
+        assert finder() == changed
 
 
 def test_selective_refetch_on_the_fast_path(root: Path) -> None:

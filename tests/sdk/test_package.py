@@ -115,6 +115,27 @@ def test_listing_a_small_projects_flows_loads_no_logging_or_openssl(tmp_path: Pa
     assert json.loads(result.stdout) == [1, 1, []]
 
 
+def test_a_warm_listing_of_a_small_project_loads_no_orjson(tmp_path: Path) -> None:
+    """Nor what orjson loads (`uuid` and `platform`; also `datetime`, which Python 3.10 loads
+    for other reasons): a warm scan that writes nothing, the kept listing and the
+    shell-safety check of a few flows use the standard library's `json`, which the
+    extension's runner has loaded anyway (~5 ms of each call)."""
+    (tmp_path / "flows.py").write_text("from prefect import flow\n\n@flow\ndef etl(): ...\n")
+    listing = f"""
+        import json, sys
+        from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder
+        flows = PrefectFlowFinder({str(tmp_path)!r})()
+        loaded = sorted(m for m in ("orjson", "uuid", "platform") if m in sys.modules)
+        print(json.dumps([[f["name"] for f in flows], loaded]))
+        """
+    cold = run_python(listing, tmp_path)
+    assert cold.returncode == 0, cold.stderr
+    assert json.loads(cold.stdout) == [["etl"], ["orjson", "platform", "uuid"]]  # it wrote
+    warm = run_python(listing, tmp_path)
+    assert warm.returncode == 0, warm.stderr
+    assert json.loads(warm.stdout) == [["etl"], []]
+
+
 RUNNER = """
 import importlib, json, os, sys, traceback
 module_name, class_name, output_file = sys.argv[1:4]

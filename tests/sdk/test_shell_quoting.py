@@ -121,6 +121,24 @@ def test_shell_safe_is_idempotent_and_leaves_clean_values_alone() -> None:
     assert shell_safe_text('\\ "') == '\\ "'
 
 
+@pytest.mark.parametrize("count", [1, 255, 256, 2_000])
+def test_small_and_large_results_are_made_safe_alike(count: int) -> None:
+    """Below `ORJSON_FROM_ITEMS` items the check uses `json`, from it on orjson: the same
+    answers either way (a clean result is returned itself, a dirty one made safe)."""
+    from acme_portal_sdk._shell import ORJSON_FROM_ITEMS
+
+    assert ORJSON_FROM_ITEMS == 256
+    clean = [{"name": f"flow-{i}", "n": i, "tags": ["x"], "none": None} for i in range(count)]
+    assert shell_safe(clean) is clean
+    dirty = [{"name": f"$flow-{i}", "tags": ["`x`"], "n": i} for i in range(count)]
+    safe = shell_safe(dirty)
+    assert safe == [
+        {"name": f"\uff04flow-{i}", "tags": ["\u02cbx\u02cb"], "n": i} for i in range(count)
+    ]
+    assert shell_safe(safe) == safe
+    assert dirty[0]["name"] == "$flow-0"  # a copy: the value passed in is unchanged
+
+
 def test_deployment_refresh_matches_the_safe_form() -> None:
     def details(name: str, flow: str) -> DeploymentDetails:
         return DeploymentDetails(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from acme_scan import scan_project, scan_source
+from acme_scan._collector import THRESHOLDS
 from acme_scan.index import workers
 from acme_scan.scanner import _parse as scanner_parse
 from acme_scan.scanner import could_define_flows
@@ -193,7 +194,7 @@ def test_a_scan_restores_the_collector_thresholds(
     assert gc.get_freeze_count() == 0
     if count == 1:  # inline: the spy saw the raised threshold
         assert seen
-        assert all(t[0] == workers.GC_FIRST_THRESHOLD for t in seen)
+        assert all(t == THRESHOLDS for t in seen)
 
 
 def test_git_is_not_run_outside_any_git_folder(
@@ -219,3 +220,50 @@ def test_git_is_not_run_outside_any_git_folder(
     (project / ".git").mkdir()
     scan_project(project, write=False)
     assert "ls-files" in calls.read_text()
+
+
+def test_fewer_collections_raises_the_thresholds_and_restores_them() -> None:
+    import gc
+
+    from acme_scan._collector import fewer_collections
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 500, 5)  # a caller's own second threshold, higher than ours
+        with fewer_collections():
+            assert gc.get_threshold() == (THRESHOLDS[0], 500, THRESHOLDS[2])
+            with fewer_collections():  # nested: the same, and the outer block's after
+                assert gc.get_threshold() == (THRESHOLDS[0], 500, THRESHOLDS[2])
+            assert gc.get_threshold() == (THRESHOLDS[0], 500, THRESHOLDS[2])
+        assert gc.get_threshold() == (700, 500, 5)
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_commands_and_listings_run_with_fewer_collections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line holds the raised thresholds for the whole command (a check parses
+    the index: a million objects), the SDK for a listing; both restore them."""
+    import gc
+
+    from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder
+    from acme_scan.cli import main
+    from acme_scan.index import project
+
+    generate(tmp_path, 14)
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    real = project.Indexer.scan
+
+    def spy(self: project.Indexer, **kwargs: Any) -> project.ProjectScan:
+        seen.append(gc.get_threshold())
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(project.Indexer, "scan", spy)
+    assert main(["check", str(tmp_path), "-q", "--exit-zero"]) == 0
+    assert len(PrefectFlowFinder(tmp_path)()) > 0
+    assert len(PrefectFlowFinder(tmp_path).list_flows()) > 0
+    assert len(seen) >= 3
+    assert all(t[0] == THRESHOLDS[0] for t in seen)
+    assert gc.get_threshold() == before

@@ -26,6 +26,7 @@ from typing import Any
 
 from acme_portal_sdk.flow_finder import FlowDetails, FlowFinder
 from acme_portal_sdk.prefect.flow_finder import PrefectFlowFinder, module_path
+from acme_scan._collector import fewer_collections
 
 FRAMEWORK = "airflow"
 
@@ -74,11 +75,12 @@ class AirflowFlowFinder(FlowFinder):
 
     def list_flows(self) -> list[FlowDetails]:
         """Scan the project (incrementally) and return its DAGs in index order."""
-        scan = PrefectFlowFinder(self.root_dir, write_index=self.write_index).scan()
-        data = scan.data
-        root = scan.root if scan.root is not None else Path(self.root_dir).resolve()
-        return [
-            dag_details_from_data(flow, root)
-            for flow in data["flows"]
-            if flow.get("framework") == FRAMEWORK and flow["deployable"] and flow["name"]
-        ]
+        with fewer_collections():  # a parsed index is a million objects, none in a cycle
+            scan = PrefectFlowFinder(self.root_dir, write_index=self.write_index).scan()
+            data = scan.data
+            root = scan.root if scan.root is not None else Path(self.root_dir).resolve()
+            return [
+                dag_details_from_data(flow, root)
+                for flow in data["flows"]
+                if flow.get("framework") == FRAMEWORK and flow["deployable"] and flow["name"]
+            ]

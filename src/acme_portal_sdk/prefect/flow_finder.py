@@ -39,6 +39,7 @@ from acme_portal_sdk.flow_finder import (
     flow_matcher,
 )
 from acme_scan import _log
+from acme_scan._collector import fewer_collections
 
 if TYPE_CHECKING:
     from acme_scan.index.project import ProjectScan
@@ -188,17 +189,18 @@ class PrefectFlowFinder(FlowFinder):
         returns. While an `acme-scan watch` holds the index's lock, its live index is
         trusted as is: the project's files are not listed or checked at all.
         """
-        trusted = self._trusted_listing()
-        if trusted is not None:
-            return trusted
-        scan = self.scan()
-        index_path = scan.index_path
-        if index_path is not None:
-            cached = _read_listing(index_path, str(Path(self.root_dir).absolute().resolve()))
-            if cached is not None:
-                return cached
-        root = scan.root if scan.root is not None else Path(self.root_dir).resolve()
-        return self._build_listing(scan.data, root, index_path)
+        with fewer_collections():  # a parsed index is a million objects, none in a cycle
+            trusted = self._trusted_listing()
+            if trusted is not None:
+                return trusted
+            scan = self.scan()
+            index_path = scan.index_path
+            if index_path is not None:
+                cached = _read_listing(index_path, str(Path(self.root_dir).absolute().resolve()))
+                if cached is not None:
+                    return cached
+            root = scan.root if scan.root is not None else Path(self.root_dir).resolve()
+            return self._build_listing(scan.data, root, index_path)
 
     def _trusted_listing(self) -> list[dict[str, Any]] | None:
         """The listing of the live index kept by an `acme-scan watch`, or None (no watcher)."""
@@ -254,10 +256,11 @@ class PrefectFlowFinder(FlowFinder):
 
         Works on the index's JSON data: listing a large project never validates every flow.
         """
-        scan = self.scan()
-        data = scan.data
-        root = scan.root if scan.root is not None else Path(self.root_dir).resolve()
-        return [flow_details_from_data(flow, root) for flow in deployable_flows_data(data)]
+        with fewer_collections():
+            scan = self.scan()
+            data = scan.data
+            root = scan.root if scan.root is not None else Path(self.root_dir).resolve()
+            return [flow_details_from_data(flow, root) for flow in deployable_flows_data(data)]
 
 
 def deployable_flows_data(data: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

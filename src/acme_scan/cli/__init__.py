@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 from acme_scan import _log
+from acme_scan._collector import fewer_collections
 from acme_scan._version import __version__
 from acme_scan.errors import AcmeScanError, RootError
 
@@ -92,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     module = importlib.import_module(_COMMANDS[command][0])
     run: Callable[[Sequence[str]], int] = module.main
-    return guarded(run, args[1:])
+    with fewer_collections():  # an index is a million objects, none in a cycle
+        return guarded(run, args[1:])
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -19,6 +19,7 @@ from stat import S_ISREG
 from typing import Any, NamedTuple
 
 from acme_scan import _log, codes
+from acme_scan._collector import fewer_collections
 from acme_scan._hashes import blake2b
 from acme_scan.index.store import Segments, path_segments
 
@@ -39,12 +40,6 @@ CHUNK_FILES = 256
 CHUNKS_PER_WORKER = 8
 #: Chunks are never smaller than this (each round trip costs about what 2 KB of parsing does).
 MIN_CHUNK_BYTES = 16_000
-#: While files are scanned, the collector's first generation runs after this many
-#: allocations (Python's default is 700): a module's syntax tree is tens of thousands of
-#: objects, none of them in a reference cycle (nor is anything a walk makes, see
-#: `Walker.release`: all is freed by reference counts), so frequent collections only cost
-#: time.
-GC_FIRST_THRESHOLD = 50_000
 
 
 # Jobs and outcomes cross the process boundary by the thousand: tuples pickle at a third
@@ -336,26 +331,15 @@ def run_jobs(
     folder = os.fspath(root)  # joined with every file's path: a str joins at a third of the cost
     count = default_workers() if workers is None else max(1, workers)
     chunks = _chunks(jobs, count) if count > 1 and may_pool(jobs) else []
-    with _fewer_collections():
+    # A module's syntax tree is tens of thousands of objects, none in a reference cycle
+    # (nor is anything a walk makes, see `Walker.release`): all is freed by reference
+    # counts, and frequent collections would only cost time (in the workers too).
+    with fewer_collections():
         if len(chunks) < 2 or not _can_fork():
             for job in jobs:
                 yield load_and_scan(folder, job, prefilter, frameworks, flows)
         else:
             yield from _pooled(folder, chunks, count, prefilter, frameworks, flows)
-
-
-@contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Collect garbage less often while scanning (GC_FIRST_THRESHOLD), in this process and
-    in the workers it forks; the thresholds are restored afterwards."""
-    import gc
-
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], GC_FIRST_THRESHOLD), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def _pooled(

@@ -60,6 +60,9 @@ def test_kept_listing_is_the_reference_and_follows_changes(root: Path) -> None:
     for depth in (100_000, 2 << 20):
         kept.write_bytes(header + b"\n" + b"[" * depth)
         assert finder() == changed
+    # The right key and a valid listing, but in UTF-16: the kept file is UTF-8 or nothing.
+    kept.write_bytes((header.decode() + "\n[]").encode("utf-16"))
+    assert finder() == changed
 
 
 def test_selective_refetch_on_the_fast_path(root: Path) -> None:

@@ -297,6 +297,7 @@ def _read_listing(index_path: Path, root: str) -> list[dict[str, Any]] | None:
     """
     from acme_scan.confined import Folder
     from acme_scan.errors import AcmeScanError
+    from acme_scan.index.store import parse_json
 
     try:
         with Folder(Path(root), index_path) as folder:
@@ -307,22 +308,18 @@ def _read_listing(index_path: Path, root: str) -> list[dict[str, Any]] | None:
     except (OSError, AcmeScanError):
         return None
     header, _, body = raw.partition(b"\n")
-    # A small listing is read with the standard library's `json` (the runner has loaded
-    # it): loading orjson (~5 ms) would cost a project of a few flows more than it saves.
-    if len(raw) < ORJSON_LISTING_FROM:
-        import json as decoder
-    else:
-        import orjson as decoder  # type: ignore[no-redef]
     try:
-        if decoder.loads(header) != _listing_key(index_stat, root):
+        if parse_json(header, ORJSON_LISTING_FROM) != _listing_key(index_stat, root):
             return None
-        listing = decoder.loads(body)
-    except (ValueError, RecursionError):  # not JSON (a JSONDecodeError), or nested past the stack
+        listing = parse_json(body, ORJSON_LISTING_FROM)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the stack
         return None
     return listing if isinstance(listing, list) else None
 
 
-#: Kept listings of this many bytes and more are read with orjson (~4x faster per byte).
+#: A kept listing of this many bytes and more is read with orjson; a smaller one with the
+#: standard library's `json` (the runner has loaded it): loading orjson (~5 ms) would cost
+#: a project of a few flows more than it saves.
 ORJSON_LISTING_FROM = 1 << 20
 
 

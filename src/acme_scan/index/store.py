@@ -483,7 +483,7 @@ def load_state(path: Path, root: Path | None = None) -> dict[str, Any] | None:
     except IndexFileError:
         return None
     try:
-        data = _load_small(raw) if len(raw) < ORJSON_STATE_FROM else orjson.loads(raw)
+        data = parse_json(raw, ORJSON_STATE_FROM)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past the stack
         return None
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
@@ -498,10 +498,16 @@ def load_state(path: Path, root: Path | None = None) -> dict[str, Any] | None:
 ORJSON_STATE_FROM = 2 << 20
 
 
-def _load_small(raw: bytes) -> Any:
-    """JSON `raw` (UTF-8 only: `json.loads` of bytes would also take UTF-16 and UTF-32)."""
-    import json  # ~1.4 ms, on the paths that parse a small state file
+def parse_json(raw: bytes, orjson_from: int) -> Any:
+    """JSON `raw`, UTF-8 only: with the standard library's `json` below `orjson_from` bytes
+    (a process that parses only small files never loads orjson, ~11 ms), with orjson from
+    there on (2.5x faster per byte). Both make the same data of valid JSON. Raises
+    ValueError (not JSON, not UTF-8) or RecursionError (nested past the stack)."""
+    if len(raw) >= orjson_from:
+        return orjson.loads(raw)
+    import json  # ~1.4 ms
 
+    # Decoded first: `json.loads` of bytes would also take UTF-16 and UTF-32.
     return json.loads(raw.decode("utf-8"))
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +162,93 @@ def test_pool_and_inline_scans_are_identical(
     inline = scan_project(tmp_path, write=False, workers=1).index
     assert pooled == inline
     assert len(pooled.flows) == expected
+
+
+#: A flow module whose strings hold invalid escape sequences: CPython warns while parsing it
+#: (DeprecationWarning on 3.11, SyntaxWarning from 3.12), and a warning made an error turns
+#: into a SyntaxError.
+_WARNS = (
+    'from prefect import flow\n\nPATTERN = "\\d+"\n\n\n@flow\ndef f{i}() -> None:\n    """\\w"""\n'
+)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_warnings_made_errors_never_fail_a_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """Inline (one `catch_warnings` a file) and in workers (one a chunk, inherited filters
+    that make every warning an error): the modules scan, and the filters are as before."""
+    import warnings
+
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 1)
+    monkeypatch.setattr(workers, "MIN_CHUNK_BYTES", 1)
+    for i in range(8):
+        (tmp_path / f"m{i}.py").write_text(_WARNS.format(i=i))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(SyntaxError):
+            compile(_WARNS.format(i=0), "m.py", "exec")  # the module does warn
+        before = list(warnings.filters)
+        index = scan_project(tmp_path, write=False, workers=count).index
+        assert warnings.filters == before
+    assert sorted(str(flow.name) for flow in index.flows) == [f"f{i}" for i in range(8)]
+    assert not index.diagnostics
+    assert not _ignoring()
+
+
+def _ignoring() -> bool:
+    return scanner_parse._Warnings.ignored
+
+
+def test_warnings_ignored_nests_and_restores() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        before = list(warnings.filters)
+        with scanner_parse.warnings_ignored():
+            with scanner_parse.warnings_ignored():
+                assert _ignoring()
+                assert isinstance(
+                    scanner_parse.parse(_WARNS.format(i=0), "m.py"), scanner_parse.Parsed
+                )
+            assert _ignoring()  # the outer block still ignores them
+            warnings.warn("ignored", UserWarning, stacklevel=1)
+        assert not _ignoring()
+        assert warnings.filters == before
+        with pytest.raises(UserWarning):
+            warnings.warn("an error again", UserWarning, stacklevel=1)
+
+
+def test_files_are_opened_relative_to_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inline, every file is opened by its path relative to one descriptor of the root; where
+    the root cannot be opened as a folder, by its full path, with the same result."""
+    generate(tmp_path, 30)
+    real = os.open
+    opened: list[tuple[str, bool]] = []
+
+    def spy(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith(".py"):
+            opened.append((str(path), kwargs.get("dir_fd") is not None))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy)
+    relative = scan_project(tmp_path, write=False, workers=1).index
+    assert opened
+    assert all(by_fd and not os.path.isabs(path) for path, by_fd in opened)
+    opened.clear()
+    monkeypatch.setattr(workers, "root_folder", _no_folder)
+    full = scan_project(tmp_path, write=False, workers=1).index
+    assert opened
+    assert all(not by_fd and os.path.isabs(path) for path, by_fd in opened)
+    assert relative == full
+
+
+@contextlib.contextmanager
+def _no_folder(root: Any) -> Iterator[None]:
+    yield None
 
 
 def test_few_large_files_are_cut_into_enough_chunks_for_every_worker() -> None:

@@ -9,11 +9,11 @@ property, which is what Prefect falls back to when it cannot build a schema eith
 from __future__ import annotations
 
 import ast
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 from acme_scan.scanner._literals import UNKNOWN, NameResolver, literal_value, to_json
+from acme_scan.scanner._parse import warnings_ignored
 from acme_scan.scanner._symbols import ClassRef, Qual, Symbol
 
 #: Resolve a Name/Attribute annotation to a symbol in the flow's scope.
@@ -137,8 +137,7 @@ def _schema(node: ast.expr, resolve: Resolver, *, nested: bool) -> dict[str, Any
 
 def _parse_annotation(text: str) -> ast.expr | None:
     """A string annotation's expression, as `typing.get_type_hints` would compile it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings_ignored():
         try:
             return ast.parse(text.strip(), mode="eval").body
         except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -14,6 +14,7 @@ import itertools
 import os
 import stat
 from collections.abc import Sequence
+from operator import itemgetter
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -90,7 +91,7 @@ class Segments(NamedTuple):
     diagnostics: bytes | memoryview
 
     def lengths(self) -> list[int]:
-        return [len(self.record), len(self.flows), len(self.diagnostics)]
+        return list(map(len, self))
 
 
 def path_segments(
@@ -188,12 +189,11 @@ def assemble_pieces(top: dict[str, Any], parts: Parts) -> tuple[Pieces, dict[str
         pieces.append(opening + b"\n")
         size += 2
         starts[key] = size
-        for index, part in enumerate(section):
-            if index:
-                pieces.append(b",\n")
-                size += 2
-            pieces.append(part)
-            size += len(part)
+        # Each part followed by `,\n` but the last, and their sizes, in C: a cold scan of
+        # 10,000 files has 30,000 parts, and a Python loop over them took ~25 ms.
+        pieces += itertools.chain.from_iterable(zip(section, itertools.repeat(b",\n")))
+        pieces.pop()
+        size += sum(map(len, section)) + 2 * (len(section) - 1)
         pieces.append(b"\n" + closing)
         size += 2
     pieces.append(b"}\n")
@@ -203,7 +203,7 @@ def assemble_pieces(top: dict[str, Any], parts: Parts) -> tuple[Pieces, dict[str
 def section_parts(segments: Sequence[Segments]) -> Parts:
     """The parts `assemble` takes, from every path's segments in path order."""
     return {
-        key: [part for part in (segment[field] for segment in segments) if part]
+        key: list(filter(None, map(itemgetter(field), segments)))  # the non-empty ones
         for key, field in SECTIONS.items()
     }
 

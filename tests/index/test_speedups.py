@@ -262,6 +262,18 @@ def test_few_large_files_are_cut_into_enough_chunks_for_every_worker() -> None:
     assert len(workers._chunks(tiny, 2)) == 1
 
 
+@pytest.mark.parametrize(("files", "size"), [(10_000, 300), (80, 20_000), (500, 1_000)])
+def test_the_last_chunks_are_smaller_so_workers_end_together(files: int, size: int) -> None:
+    jobs = [workers.Job(f"{i}", None, size) for i in range(files)]
+    chunks = workers._chunks(jobs, 2)
+    assert [job for chunk in chunks for job in chunk] == jobs
+    bytes_of = [sum(job.size for job in chunk) for chunk in chunks]
+    tail = 4 * workers.TAPERED * 2  # the last TAPERED chunks per worker, in quarters
+    assert max(bytes_of[-tail:]) <= max(bytes_of) / 2
+    assert min(bytes_of[:-tail]) >= max(bytes_of[-tail:])
+    assert workers._chunks(jobs, 1) == workers._chunks(jobs)  # one worker: no tail to even
+
+
 @pytest.mark.parametrize("count", [1, 2])
 def test_a_scan_restores_the_collector_thresholds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int

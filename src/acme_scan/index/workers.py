@@ -342,7 +342,31 @@ def _chunks(jobs: Sequence[Job], workers: int = 1) -> list[Sequence[Job]]:
             start, size = index + 1, 0
     if start < len(jobs):
         chunks.append(jobs[start:])
+    if workers > 1 and len(chunks) > TAPERED * workers:
+        # The last chunks cut in quarters: when one worker has sent its last result, the
+        # other is at most about a quarter chunk from its end, not up to a chunk.
+        tail = [part for chunk in chunks[-TAPERED * workers :] for part in _quarters(chunk)]
+        chunks[-TAPERED * workers :] = tail
     return chunks
+
+
+#: Chunks per worker, at the end, cut smaller (`_chunks`).
+TAPERED = 2
+
+
+def _quarters(chunk: Sequence[Job]) -> list[Sequence[Job]]:
+    """`chunk` cut into (up to) four runs of about equal bytes, in order."""
+    total = sum(job.size for job in chunk)
+    parts: list[Sequence[Job]] = []
+    start = size = 0
+    for index, job in enumerate(chunk):
+        size += job.size
+        if size * 4 >= total * (len(parts) + 1) and len(parts) < 3:
+            parts.append(chunk[start : index + 1])
+            start = index + 1
+    if start < len(chunk):
+        parts.append(chunk[start:])
+    return parts
 
 
 def may_pool(jobs: Sequence[Job]) -> bool:

@@ -124,9 +124,32 @@ def test_measure_reports_failures_and_memory(tmp_path: Path) -> None:
     failed = run.measure([sys.executable, "-c", "raise SystemExit('boom')"], tmp_path)
     assert failed.returncode == 1
     assert "boom" in failed.stderr_tail
-    best = run.best_of(lambda: failed, runs=3)
+    best = run.best_of(lambda memory: failed, runs=3)
     assert not best.ok
     assert best.runs == 1
+
+
+def test_best_of_samples_memory_in_the_first_run_only_and_times_the_others() -> None:
+    calls: list[bool] = []
+    walls = iter([0.5, 0.9, 0.8])  # the sampled run is the fastest here: it is not taken
+
+    def run_once(memory: bool) -> run.Sample:
+        calls.append(memory)
+        return run.Sample(
+            wall=next(walls),
+            maxrss_mb=10.0 + len(calls),
+            pss_mb=20.0 if memory else None,
+            returncode=0,
+            stderr_tail="",
+        )
+
+    best = run.best_of(run_once, runs=3)
+    assert calls == [True, False, False]
+    assert best.sample.wall == 0.8
+    assert best.pss_mb == 20.0
+    assert best.maxrss_mb == 13.0
+    single = run.best_of(lambda memory: run.Sample(1.0, 5.0, 7.0 if memory else None, 0, ""), 1)
+    assert (single.sample.wall, single.pss_mb) == (1.0, 7.0)
 
 
 def test_interleaved_scans_a_corpus_with_the_source_of_a_revision(tmp_path: Path) -> None:

@@ -369,3 +369,18 @@ def test_commands_and_listings_run_with_fewer_collections(
     assert len(seen) >= 3
     assert all(t[0] == THRESHOLDS[0] for t in seen)
     assert gc.get_threshold() == before
+    # `index()` validates the whole index into models after the scan: under them too.
+    from acme_scan.models import Index
+
+    validated: list[tuple[int, int, int]] = []
+    real_validate = Index.model_validate
+
+    def validate(data: Any) -> Index:
+        validated.append(gc.get_threshold())
+        return real_validate(data)
+
+    monkeypatch.setattr(Index, "model_validate", validate)
+    assert len(PrefectFlowFinder(tmp_path).index().flows) > 0
+    assert validated
+    assert all(t[0] == THRESHOLDS[0] for t in validated)
+    assert gc.get_threshold() == before

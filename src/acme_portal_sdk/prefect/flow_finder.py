@@ -249,7 +249,8 @@ class PrefectFlowFinder(FlowFinder):
 
     def index(self) -> Index:
         """The project's index (validated models), brought up to date."""
-        return self.scan().index
+        with fewer_collections():  # the index parsed and validated: a million objects or more
+            return self.scan().index
 
     def list_flows(self) -> list[FlowDetails]:
         """Scan the project (incrementally) and return its deployable flows in index order.

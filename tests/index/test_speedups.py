@@ -251,6 +251,22 @@ def _no_folder(root: Any) -> Iterator[None]:
     yield None
 
 
+def test_a_pooled_scan_loads_each_module_once_not_in_every_worker(tmp_path: Path) -> None:
+    """What the workers use is loaded before they are forked: `-X importtime` (which every
+    process of the scan inherits) lists each of orjson and ctypes once."""
+    import subprocess
+    import sys
+
+    generate(tmp_path, 1000)  # ~330 KB of source: pooled (POOL_MIN_BYTES)
+    command = [sys.executable, "-X", "importtime", "-m", "acme_scan", "scan", str(tmp_path)]
+    done = subprocess.run([*command, "-q", "--cold"], capture_output=True, text=True, check=True)
+    loaded = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()]
+    assert loaded.count("acme_scan.index.forks") == 1  # it was pooled
+    assert loaded.count("orjson.orjson") == 1  # the compiled module, loaded by one process
+    if sys.platform.startswith("linux"):
+        assert loaded.count("ctypes") == 1
+
+
 def test_few_large_files_are_cut_into_enough_chunks_for_every_worker() -> None:
     jobs = [workers.Job(f"{i}", None, 20_000) for i in range(80)]  # 1.6 MB of large modules
     chunks = workers._chunks(jobs, 2)

@@ -410,8 +410,16 @@ def _pooled(
 ) -> Iterator[Outcome]:
     import gc
 
-    import acme_scan.scanner  # noqa: F401  (loaded once here, inherited by the workers)
+    # What every worker loads, loaded once here and inherited: the scanner, orjson (each
+    # outcome's index bytes; ~9 ms with the modules it loads, which this process needs
+    # afterwards anyway) and, on Linux, ctypes (a worker's start, `forks._become_child`).
+    import orjson  # noqa: F401
+
+    import acme_scan.scanner  # noqa: F401
     from acme_scan.index import forks
+
+    if sys.platform.startswith("linux"):
+        import ctypes  # noqa: F401
 
     def scan(index: int) -> list[Wire]:
         return [_to_wire(o) for o in _scan_chunk(root, chunks[index], prefilter, frameworks, flows)]

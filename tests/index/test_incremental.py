@@ -716,3 +716,37 @@ def test_small_and_large_state_files_read_as_orjson_reads_them(
     assert store.load_state(state_path) == expected
     monkeypatch.setattr(store, "ORJSON_STATE_FROM", 0)
     assert store.load_state(state_path) == expected
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_large_index_is_hashed_beside_its_write_and_vouched_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool
+) -> None:
+    """A full scan hashes a large index in a thread while the file is written (or compared
+    with the one there): the state's digest is that of the bytes on disk, the next scan
+    trusts them, and no thread is left running (a later pool must be able to fork)."""
+    import threading
+
+    from acme_scan.index import project
+
+    monkeypatch.setattr(project, "SHA256_FROM", 1)  # every index is "large"
+    generate(tmp_path, 30)
+    if existing:
+        scan_project(tmp_path)
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def start(self: threading.Thread) -> None:
+        started.append(self.name)
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    result = scan_project(tmp_path, reuse=False)
+    assert started == ["acme-scan-digest"]
+    assert threading.active_count() == 1
+    index = tmp_path / ".acme_scan" / "index.json"
+    assert result.written is not existing  # the same bytes are not written again
+    state = orjson.loads(index.with_name("index.json.state").read_bytes())
+    assert state["index_digest"] == store.digest(index.read_bytes())
+    again = scan_project(tmp_path)
+    assert again.stats.reused == again.stats.files == 30

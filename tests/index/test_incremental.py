@@ -727,9 +727,7 @@ def test_a_large_index_is_hashed_beside_its_write_and_vouched_for(
     trusts them, and no thread is left running (a later pool must be able to fork)."""
     import threading
 
-    from acme_scan.index import project
-
-    monkeypatch.setattr(project, "SHA256_FROM", 1)  # every index is "large"
+    monkeypatch.setattr(store, "SHA256_FROM", 1)  # every index is "large" (and SHA-256's)
     generate(tmp_path, 30)
     if existing:
         scan_project(tmp_path)

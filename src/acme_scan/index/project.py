@@ -33,13 +33,13 @@ from acme_scan.index.discovery import discover, filter_candidates, walk
 from acme_scan.index.reuse import to_rescan, trusted
 from acme_scan.index.state import StateFile, file_stats
 from acme_scan.index.store import (
-    SHA256_FROM,
     BackgroundDigest,
     Segments,
     assemble,
     assemble_pieces,
     digest,
     dump_raw,
+    is_large,
     load_raw_digest,
     old_segments,
     path_segments,
@@ -478,7 +478,7 @@ class Indexer:
             raw = self._dump(records, file_flows, fresh)
             # A large index is hashed on another core while the file is compared or written
             # (a 15 MB one: 12 ms of hashing beside 12 ms of reading the old file).
-            background = write and len(raw) >= SHA256_FROM
+            background = write and is_large(raw)
             with BackgroundDigest(raw, background=background) as hashed:
                 if write:
                     written = write_raw(raw, self.index_path, self.confined_to)

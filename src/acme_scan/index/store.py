@@ -332,14 +332,14 @@ def digest(data: bytes | Sequence[bytes | memoryview]) -> str:
     """The digest of an index file's bytes (or of the pieces they are made of, `assemble`)
     that its state file vouches for: 32 hex digits, of SHA-256 from `SHA256_FROM` bytes on,
     else of BLAKE2b. Both are a function of the bytes alone."""
-    hashed = _hashlib().sha256() if _large(data) else blake2b(digest_size=16)
+    hashed = _hashlib().sha256() if is_large(data) else blake2b(digest_size=16)
     for piece in (data,) if isinstance(data, bytes) else data:
         hashed.update(piece)
     value: str = hashed.hexdigest()
     return value[:32]
 
 
-def _large(data: bytes | Sequence[bytes | memoryview]) -> bool:
+def is_large(data: bytes | Sequence[bytes | memoryview]) -> bool:
     """Whether `digest(data)` is SHA-256's: `data` holds `SHA256_FROM` bytes or more."""
     if isinstance(data, bytes):
         return len(data) >= SHA256_FROM
@@ -366,7 +366,7 @@ class BackgroundDigest:
         self._value: str | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        if _large(data):
+        if is_large(data):
             _hashlib()  # imported here, never first inside the thread
         if background:
             import threading  # not at start: only a rescan hashes in the background

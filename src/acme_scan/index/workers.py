@@ -40,6 +40,8 @@ CHUNK_FILES = 256
 CHUNKS_PER_WORKER = 8
 #: Chunks are never smaller than this (each round trip costs about what 2 KB of parsing does).
 MIN_CHUNK_BYTES = 16_000
+#: Chunks per worker, at the end, cut in quarters (`_chunks`).
+TAPERED = 2
 
 
 # Jobs and outcomes cross the process boundary by the thousand: tuples pickle at a third
@@ -83,30 +85,30 @@ def stats_under(root: str | os.PathLike[str]) -> Iterator[Callable[[str], os.sta
     descriptor of `root` where the OS allows it, so that the kernel resolves only the
     relative part (10,000 stats: 28 ms against 45 ms with the root joined to each path)."""
     folder = os.fspath(root)
-    fd = None
-    if os.stat in os.supports_dir_fd:
-        with contextlib.suppress(OSError):
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    if fd is None:
-        prefix = os.path.join(folder, "")
-        yield lambda rel: os.stat(prefix + rel)
-        return
-    try:
-        yield functools.partial(os.stat, dir_fd=fd)
-    finally:
-        os.close(fd)
+    with _folder_fd(folder, os.stat in os.supports_dir_fd) as fd:
+        if fd is None:
+            prefix = os.path.join(folder, "")
+            yield lambda rel: os.stat(prefix + rel)
+        else:
+            yield functools.partial(os.stat, dir_fd=fd)
 
 
 _OPEN_AT = os.open in os.supports_dir_fd
 
 
-@contextlib.contextmanager
-def root_folder(root: str | os.PathLike[str]) -> Iterator[int | None]:
+def root_folder(root: str | os.PathLike[str]) -> contextlib.AbstractContextManager[int | None]:
     """A descriptor of the folder `root` for the block, to open files relative to it; None
     where the OS has no `dir_fd` for `open`, or `root` cannot be opened (files are then
     opened by their full path, and fail as they would)."""
+    return _folder_fd(root, _OPEN_AT)
+
+
+@contextlib.contextmanager
+def _folder_fd(root: str | os.PathLike[str], usable: bool) -> Iterator[int | None]:
+    """A descriptor of the folder `root` while the block runs, when `usable` (the OS takes
+    `dir_fd` for the calls it is for) and it can be opened; else None."""
     fd = None
-    if _OPEN_AT:
+    if usable:
         with contextlib.suppress(OSError):
             fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -350,10 +352,6 @@ def _chunks(jobs: Sequence[Job], workers: int = 1) -> list[Sequence[Job]]:
     return chunks
 
 
-#: Chunks per worker, at the end, cut smaller (`_chunks`).
-TAPERED = 2
-
-
 def _quarters(chunk: Sequence[Job]) -> list[Sequence[Job]]:
     """`chunk` cut into (up to) four runs of about equal bytes, in order."""
     total = sum(job.size for job in chunk)
@@ -410,16 +408,13 @@ def _pooled(
 ) -> Iterator[Outcome]:
     import gc
 
-    # What every worker loads, loaded once here and inherited: the scanner, orjson (each
+    # What every worker loads, loaded once here and inherited: the scanner and orjson (each
     # outcome's index bytes; ~9 ms with the modules it loads, which this process needs
-    # afterwards anyway) and, on Linux, ctypes (a worker's start, `forks._become_child`).
+    # afterwards anyway). `forks` loads what a worker's start needs itself.
     import orjson  # noqa: F401
 
     import acme_scan.scanner  # noqa: F401
     from acme_scan.index import forks
-
-    if sys.platform.startswith("linux"):
-        import ctypes  # noqa: F401
 
     def scan(index: int) -> list[Wire]:
         return [_to_wire(o) for o in _scan_chunk(root, chunks[index], prefilter, frameworks, flows)]

@@ -74,7 +74,7 @@ def warnings_ignored() -> Iterator[None]:
 
 def parse(text: str, path: str) -> Parsed | dict[str, Any]:
     """The module's `ast` tree, or an AS001 diagnostic (index JSON data)."""
-    if _Warnings.ignored:
+    if _Warnings.ignored:  # a worker's chunk: not even the context manager's ~1.5 us
         return _parse(text, path)
     with warnings_ignored():  # invalid escape sequences and the like
         return _parse(text, path)

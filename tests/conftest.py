@@ -14,6 +14,26 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+#: Set by tests/test_compiled_build.py when it runs tests against the compiled scanner.
+EXPECT_COMPILED = "ACME_TEST_EXPECT_COMPILED"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Where the scanner is compiled (and only where it is asked to be), tests that patch its
+    Python code are skipped: a compiled class's methods cannot be replaced."""
+    from acme_scan.scanner import compiled
+
+    if os.environ.get(EXPECT_COMPILED) == "1":
+        if not compiled():
+            raise pytest.UsageError(f"{EXPECT_COMPILED}=1, but the scanner runs as Python")
+        skip = pytest.mark.skip(reason="patches the scanner's Python code; it is compiled here")
+        for item in items:
+            if item.get_closest_marker("pure_python") is not None:
+                item.add_marker(skip)
+    elif compiled():
+        raise pytest.UsageError(f"the scanner is compiled here: set {EXPECT_COMPILED}=1")
+
+
 WriteFiles = Callable[[dict[str, str | bytes]], Path]
 
 

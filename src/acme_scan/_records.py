@@ -51,6 +51,10 @@ class Record:
         # The fields in the order they are annotated (`__slots__` may be sorted).
         # (`inspect.get_annotations` would import `inspect`, a few ms at start.)
         fields = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063
+        if not fields and "__mypyc_attrs__" in cls.__dict__:
+            # A class compiled by mypyc keeps no annotations; it lists its attributes, in the
+            # order they are declared, in `__mypyc_attrs__` (with "__dict__" when it has one).
+            fields = tuple(a for a in cls.__dict__["__mypyc_attrs__"] if a != "__dict__")
         if "__slots__" in cls.__dict__ and sorted(fields) != sorted(cls.__slots__):
             raise TypeError(f"{cls.__qualname__}: __slots__ must name the annotated fields")
         if fields:

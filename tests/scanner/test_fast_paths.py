@@ -241,6 +241,7 @@ def _with_and_without_skip(source: bytes) -> tuple[dict[str, Any], dict[str, Any
     return skipped, walked
 
 
+@pytest.mark.pure_python
 def test_function_bodies_that_reach_the_framework_are_walked() -> None:
     from unittest import mock
 
@@ -265,6 +266,7 @@ def test_function_bodies_that_reach_the_framework_are_walked() -> None:
         assert walked["flows"] or walked["diagnostics"], case  # there was something to find
 
 
+@pytest.mark.pure_python
 def test_function_bodies_that_cannot_reach_the_framework_are_skipped() -> None:
     from unittest import mock
 

@@ -79,7 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_usage(), file=sys.stderr if not args else sys.stdout)
         return EXIT_USAGE if not args else EXIT_OK
     if args[0] == "--version":
-        print(f"acme-scan {__version__}")
+        from acme_scan.scanner import compiled
+
+        build = " (scanner compiled by mypyc)" if compiled() else ""
+        print(f"acme-scan {__version__}{build}")
         return EXIT_OK
     command = args[0]
     if command not in _COMMANDS:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import ast
 import math
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 
 class _Unknown:
-    _instance: _Unknown | None = None
+    _instance: ClassVar[_Unknown | None] = None
 
     def __new__(cls) -> _Unknown:
         if cls._instance is None:

@@ -17,7 +17,7 @@ import contextlib
 import sys
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from acme_scan import _log, codes
 from acme_scan._records import FrozenRecord, _set
@@ -52,7 +52,7 @@ class Parsed(FrozenRecord):
 
 class _Warnings:
     #: True while `warnings_ignored` holds: the parser's warnings are already ignored.
-    ignored = False
+    ignored: ClassVar[bool] = False
 
 
 @contextlib.contextmanager

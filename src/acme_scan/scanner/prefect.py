@@ -150,10 +150,7 @@ class FlowDecorator(Tool):
 
 
 class FlowSpec(FrozenRecord):
-    """What is known of a flow object while walking: its function and its keyword arguments.
-
-    Not slotted: one update of the instance's dict sets every field, at a fraction of one
-    `object.__setattr__` a field."""
+    """What is known of a flow object while walking: its function and its keyword arguments."""
 
     function: FunctionNode | ast.Lambda | None
     function_name: str | None
@@ -177,17 +174,15 @@ class FlowSpec(FrozenRecord):
         parameters: tuple[dict[str, Any], ...] = (),
         parameter_schema: dict[str, Any] | None = None,
     ) -> None:
-        self.__dict__.update(
-            function=function,
-            function_name=function_name,
-            kwargs=kwargs,
-            star_kwargs=star_kwargs,
-            is_method=is_method,
-            name=name,
-            description=description,
-            parameters=parameters,
-            parameter_schema=parameter_schema,
-        )
+        _set(self, "function", function)
+        _set(self, "function_name", function_name)
+        _set(self, "kwargs", kwargs)
+        _set(self, "star_kwargs", star_kwargs)
+        _set(self, "is_method", is_method)
+        _set(self, "name", name)
+        _set(self, "description", description)
+        _set(self, "parameters", parameters)
+        _set(self, "parameter_schema", parameter_schema)
 
 
 def is_flow_decorator(symbol: Symbol) -> bool:
@@ -828,7 +823,7 @@ def _parameters(
     segment = walker.source.segment
     for param, default_node, kind in signature:
         default = None
-        value = UNKNOWN
+        value: Any = UNKNOWN
         if default_node is not None:
             source = segment(default_node)
             value = literal_value(default_node, constants)

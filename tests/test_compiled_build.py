@@ -1,0 +1,89 @@
+"""The compiled build: a wheel whose scanner mypyc compiled (`hatch_build.py`) behaves as the
+source does.
+
+The wheel is built as a release builds it (`ACME_SCAN_COMPILE=1 uv build --wheel`), unpacked,
+and put first on `PYTHONPATH`; the scanner's and the index's suites then run against it (tests
+that patch the scanner's Python code are skipped there: `pure_python`), and so does the
+example's scan, whose index must be the bytes the source writes.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXPECT_COMPILED
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "acme_prefect"
+
+
+def _run(
+    command: list[str], env: dict[str, str], cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The compiled wheel, unpacked: the folder to put on `PYTHONPATH`."""
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("no uv here")
+    work = tmp_path_factory.mktemp("compiled")
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env["ACME_SCAN_COMPILE"] = "1"
+    built = _run([uv, "build", "--wheel", "--python", sys.executable, "-o", str(work)], env)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    (wheel,) = work.glob("*.whl")
+    unpacked = work / "unpacked"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(unpacked)
+    return unpacked
+
+
+def _env(compiled: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(compiled), EXPECT_COMPILED: "1"}
+
+
+def test_the_wheel_holds_every_scanner_module_compiled_but_the_lowering(compiled: Path) -> None:
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    scanner = compiled / "acme_scan" / "scanner"
+    sources = {path.stem for path in scanner.glob("*.py")}
+    extensions = {path.name.removesuffix(suffix) for path in scanner.glob(f"*{suffix}")}
+    assert extensions == sources - {"__init__", "_lower"}
+    version = _run([sys.executable, "-m", "acme_scan", "--version"], _env(compiled))
+    assert version.stdout.endswith("(scanner compiled by mypyc)\n"), version.stdout
+
+
+def test_the_compiled_scanner_writes_the_index_the_source_writes(
+    compiled: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".acme_scan", "__pycache__"))
+    scan = [sys.executable, "-m", "acme_scan", "scan", "--root", str(project), "--cold", "-q"]
+    source_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    indexes = []
+    for env, name in ((source_env, "source.json"), (_env(compiled), "compiled.json")):
+        done = _run([*scan, "-o", str(tmp_path / name)], env)
+        assert done.returncode == 0, done.stderr
+        indexes.append((tmp_path / name).read_bytes())
+    assert indexes[0] == indexes[1]
+    assert indexes[0].count(b'"entrypoint"') == 5
+
+
+def test_the_scanner_and_index_suites_pass_compiled(compiled: Path) -> None:
+    suites = ["tests/scanner", "tests/index"]
+    done = _run(
+        [sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider", "-x"],
+        _env(compiled),
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    assert " passed" in done.stdout

@@ -1,6 +1,6 @@
 """Cold scans of two versions of acme-scan and the original SDK, interleaved round by round.
 
-    uv run python -m benchmarks.interleaved --base REV [--rounds N] [--corpus KEY ...]
+    uv run python -m benchmarks.interleaved --base REV [--rounds N] [--corpus KEY ...] [--compiled]
 
 `run.py` takes each tool's best of three in turn; on a VM whose speed moves by ±20 % from
 minute to minute (more on its second core than its first), its ratios move with it. Here
@@ -8,7 +8,9 @@ each round runs, one after the other on the same corpus, `acme-scan scan --cold 
 source at REV (extracted with `git archive`), of the working tree's source, and the
 original SDK (`run.py`'s venv and child), and prints the median over rounds of each one's
 wall time and of its ratio to the original in the same round. Whole processes, `.pyc`
-caching on (run it under `env -u PYTHONDONTWRITEBYTECODE`), no wrapper.
+caching on (run it under `env -u PYTHONDONTWRITEBYTECODE`), no wrapper. `--compiled` adds,
+in each round, the working tree's wheel with its scanner compiled by mypyc
+(`run.compiled_build`).
 
 Corpora (default all but site-packages): `synthetic-30`, `synthetic-1000`, `synthetic-10000`,
 `large-80`, `site-packages`; built and cached as `run.py` builds them.
@@ -102,12 +104,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA))
     parser.add_argument("--cache", type=Path, default=run.DEFAULT_CACHE)
+    parser.add_argument(
+        "--compiled", action="store_true", help="also the working tree's compiled wheel"
+    )
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     original = run.ensure_original_venv(args.cache)
     with tempfile.TemporaryDirectory(prefix="acme-scan-interleaved-") as temp:
         work = Path(temp)
         sources = {args.base: extract_source(args.base, work / "base"), "now": REPO / "src"}
+        if args.compiled:
+            sources["compiled"] = run.compiled_build(args.cache)
         print(
             f"median of {args.rounds} rounds; (x): median of each round's ratio to the "
             f"original; PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE')}"

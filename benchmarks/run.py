@@ -19,6 +19,7 @@ cached under the system temp folder (`acme-scan-bench/`), as is the throwaway ve
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import datetime
 import hashlib
@@ -36,6 +37,7 @@ import sysconfig
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -452,13 +454,18 @@ def _editing_file(root: Path, rel: str) -> Iterator[bytes]:
         _editing(root).unlink(missing_ok=True)
 
 
-def bench_acme_scan(corpus: Corpus, work: Path, runs: int | None) -> list[Row]:
-    """Cold, warm (no change) and one-file-changed scans through the CLI."""
+def bench_acme_scan(
+    corpus: Corpus, work: Path, runs: int | None, env: dict[str, str] | None = None
+) -> list[Row]:
+    """Cold, warm (no change) and one-file-changed scans through the CLI (`env`: the
+    environment, whose `PYTHONPATH` chooses the build)."""
     # The default location, as users have it (the corpora are throwaway copies).
     index_path = corpus.root / ".acme_scan" / "index.json"
     base = [*acme_scan_command(), "scan", str(corpus.root), "-q"]
 
-    cold = best_of(lambda memory: measure([*base, "--cold"], work, sample_memory=memory), runs)
+    cold = best_of(
+        lambda memory: measure([*base, "--cold"], work, env=env, sample_memory=memory), runs
+    )
     cold_row = _row(corpus, COLD, cold)
     if not cold.ok or not index_path.exists():
         return [cold_row]
@@ -471,7 +478,7 @@ def bench_acme_scan(corpus: Corpus, work: Path, runs: int | None) -> list[Row]:
         cold_row.expected = corpus.expected
         cold_row.notes.append("expected := this scan's flows")
 
-    warm = best_of(lambda memory: measure(base, work, sample_memory=memory), runs)
+    warm = best_of(lambda memory: measure(base, work, env=env, sample_memory=memory), runs)
     warm_row = _row(corpus, WARM, warm)
     if warm.ok:
         warm_row.flows = len(read_index(index_path)["flows"])
@@ -482,7 +489,9 @@ def bench_acme_scan(corpus: Corpus, work: Path, runs: int | None) -> list[Row]:
     findings = work / "findings.txt"
     check_command = [*acme_scan_command(), "check", str(corpus.root), "-q", "--exit-zero"]
     check = best_of(
-        lambda memory: measure([*check_command, "-o", str(findings)], work, sample_memory=memory),
+        lambda memory: measure(
+            [*check_command, "-o", str(findings)], work, env=env, sample_memory=memory
+        ),
         runs,
     )
     check_row = _row(corpus, CHECK, check)
@@ -498,7 +507,7 @@ def bench_acme_scan(corpus: Corpus, work: Path, runs: int | None) -> list[Row]:
             edited = original + f"\n# acme-scan benchmark edit {next(edits)}\n".encode()
             (corpus.root / target).write_bytes(edited)
             sizes.append(len(edited))
-            return measure(base, work, sample_memory=memory)
+            return measure(base, work, env=env, sample_memory=memory)
 
         changed = best_of(change_once, runs)
         changed_row = _row(corpus, CHANGED, changed)
@@ -769,6 +778,45 @@ def source_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
+def compiled_build(cache: Path) -> Path:
+    """The working tree's wheel with the scanner compiled by mypyc (`hatch_build.py`, as a
+    release builds it), unpacked under `cache` and byte-compiled: the folder to put on
+    `PYTHONPATH`. Built once per source digest."""
+    fingerprint = hashlib.sha256(
+        (source_fingerprint() + (HERE.parent / "hatch_build.py").read_text()).encode()
+    ).hexdigest()[:12]
+    folder = cache / f"compiled-{fingerprint}"
+    ok = folder / ".bench-ok"
+    if ok.exists():
+        return folder / "unpacked"
+    shutil.rmtree(folder, ignore_errors=True)
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        raise RuntimeError("uv not found (run the benchmark with `uv run`)")
+    env = {**_child_env(isolated=True), "ACME_SCAN_COMPILE": "1"}
+    command = [uv, "build", "--wheel", "--python", sys.executable, "-o", str(folder)]
+    done = subprocess.run(
+        command, cwd=HERE.parent, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"`uv build` of the compiled wheel failed: {done.stderr[-2000:]}")
+    (wheel,) = folder.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(folder / "unpacked")
+    compileall.compile_dir(folder / "unpacked", quiet=1)
+    version = subprocess.run(
+        [sys.executable, "-m", "acme_scan", "--version"],
+        env={**os.environ, "PYTHONPATH": str(folder / "unpacked")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if "compiled" not in version.stdout:
+        raise RuntimeError(f"the built wheel's scanner is not compiled: {version.stdout!r}")
+    ok.write_text(wheel.name, encoding="utf-8")
+    return folder / "unpacked"
+
+
 def machine_facts() -> dict[str, Any]:
     status = _git("status", "--porcelain", "--", "src")
     return {
@@ -795,7 +843,8 @@ def format_facts(facts: dict[str, Any]) -> str:
         f"machine: {facts['nproc']} CPUs ({facts['usable_cpus']} usable), {facts['cpu_model']}, "
         f"{'?' if memory is None else f'{memory:.0f}'} GB RAM, {facts['kernel']}\n"
         f"python {facts['python']}; acme-scan {facts['acme_scan']} at "
-        f"{facts['git_commit']}{src}, src digest {facts['src_fingerprint']};\n"
+        f"{facts['git_commit']}{src}, src digest {facts['src_fingerprint']}, "
+        f"{facts.get('build', 'source')} build;\n"
         f"prefect {facts['prefect']}; original: {ORIGINAL_SPEC}"
     )
 
@@ -828,6 +877,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-original", action="store_true", help="skip the original SDK")
     parser.add_argument("--no-prefect", action="store_true", help="skip Prefect's search")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="corpora and venv")
+    parser.add_argument(
+        "--build",
+        choices=("compiled", "source"),
+        default="compiled",
+        help="acme-scan as a wheel installs it, its scanner compiled by mypyc (default), or "
+        "this working tree's Python source (the editable install)",
+    )
     args = parser.parse_args(argv)
     runs: int | None = 1 if args.quick and args.runs is None else args.runs
     cache: Path = args.cache
@@ -835,6 +891,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     cpu_before = busy_cpu_seconds()
     facts = machine_facts()
+    acme_env: dict[str, str] | None = None
+    if args.build == "compiled":
+        acme_env = {**os.environ, "PYTHONPATH": str(compiled_build(cache))}
+    facts["build"] = args.build
     print(format_facts(facts), flush=True)
 
     failures: list[str] = []
@@ -862,7 +922,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             corpus = build()
             _child.read_all(str(corpus.root))  # warm the page cache, untimed
             print(f"... {corpus.label}: {corpus.files:,} files", file=sys.stderr, flush=True)
-            corpus_rows = bench_acme_scan(corpus, work, runs)
+            corpus_rows = bench_acme_scan(corpus, work, runs, acme_env)
             if original_python is not None:
                 corpus_rows += bench_original(corpus, work, runs, original_python)
             if not args.no_prefect:

@@ -9,6 +9,7 @@ example's scan, whose index must be the bytes the source writes.
 
 from __future__ import annotations
 
+import ast
 import importlib.machinery
 import os
 import shutil
@@ -87,3 +88,85 @@ def test_the_scanner_and_index_suites_pass_compiled(compiled: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     assert " passed" in done.stdout
+
+
+#: Values put in place of each decorator argument and parameter default: every kind of
+#: expression a typed variable of the analysis could meet.
+REPLACEMENTS = (
+    "1",
+    "-2.5",
+    "None",
+    "True",
+    "'text'",
+    "b'bytes'",
+    "f'x{y}'",
+    "[1, 'a']",
+    "(1,)",
+    "{'a': 1}",
+    "{1, 2}",
+    "name",
+    "module.attr",
+    "call(1)",
+    "lambda: 0",
+    "1j",
+    "...",
+    "*args",
+)
+
+
+def _mutants(source: str) -> list[str]:
+    """`source` with, in turn, each keyword argument of a call and each parameter default
+    replaced by each of `REPLACEMENTS` (those that make a valid module)."""
+    tree = ast.parse(source)
+    slots: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            slots += [keyword.value for keyword in node.keywords]
+            slots += node.args
+        elif isinstance(node, ast.arguments):
+            slots += [d for d in node.defaults + node.kw_defaults if d is not None]
+    mutants = []
+    for slot in slots:
+        if not hasattr(slot, "end_col_offset") or slot.lineno != slot.end_lineno:
+            continue
+        lines = source.splitlines(keepends=True)
+        line = lines[slot.lineno - 1]
+        start = len(line.encode()[: slot.col_offset].decode())
+        end = len(line.encode()[: slot.end_col_offset].decode())
+        for replacement in REPLACEMENTS:
+            lines[slot.lineno - 1] = line[:start] + replacement + line[end:]
+            mutant = "".join(lines)
+            try:
+                ast.parse(mutant)
+            except SyntaxError:
+                continue
+            mutants.append(mutant)
+    return mutants
+
+
+def test_mutated_fixtures_scan_the_same_compiled(compiled: Path, tmp_path: Path) -> None:
+    """Every fixture's calls and defaults given every kind of value: the compiled scanner
+    (whose typed variables check what they hold) writes the index the source writes."""
+    project = tmp_path / "mutants"
+    written = 0
+    for fixture in sorted((ROOT / "tests" / "fixtures").rglob("*.py")):
+        try:
+            source = fixture.read_text(encoding="utf-8")
+            mutants = _mutants(source)
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        for number, mutant in enumerate(mutants):
+            target = project / fixture.parent.name / f"{fixture.stem}_{number:04d}.py"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(mutant, encoding="utf-8")
+            written += 1
+    assert written > 2000
+    scan = [sys.executable, "-m", "acme_scan", "scan", "--root", str(project), "--cold", "-q"]
+    source_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    indexes = []
+    for env, name in ((source_env, "source.json"), (_env(compiled), "compiled.json")):
+        done = _run([*scan, "-o", str(tmp_path / name)], env)
+        assert done.returncode in (0, 1), done.stderr
+        indexes.append((tmp_path / name).read_bytes())
+    assert b'"AS000"' not in indexes[1]
+    assert indexes[0] == indexes[1]

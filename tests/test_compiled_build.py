@@ -35,19 +35,42 @@ def _run(
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The compiled wheel, unpacked: the folder to put on `PYTHONPATH`."""
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("no uv here")
     work = tmp_path_factory.mktemp("compiled")
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    env["ACME_SCAN_COMPILE"] = "1"
-    built = _run([uv, "build", "--wheel", "--python", sys.executable, "-o", str(work)], env)
+    built = _build({"ACME_SCAN_COMPILE": "1"}, work)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     (wheel,) = work.glob("*.whl")
     unpacked = work / "unpacked"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(unpacked)
     return unpacked
+
+
+def _build(env: dict[str, str], into: Path) -> subprocess.CompletedProcess[str]:
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("no uv here")
+    clean = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    command = [uv, "build", "--wheel", "--python", sys.executable, "-o", str(into)]
+    return _run(command, {**clean, **env})
+
+
+def test_without_a_c_compiler_the_wheel_is_pure_and_says_why(tmp_path: Path) -> None:
+    built = _build({"ACME_SCAN_COMPILE": "auto", "CC": "false"}, tmp_path)
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert "the scanner was not compiled, the wheel is pure Python" in built.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    assert wheel.name.endswith("-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "acme_scan/scanner/engine.py" in names
+    assert not [name for name in names if name.endswith((".so", ".pyd"))]
+
+
+def test_a_required_compilation_that_fails_fails_the_build(tmp_path: Path) -> None:
+    built = _build({"ACME_SCAN_COMPILE": "1", "CC": "false"}, tmp_path)
+    assert built.returncode != 0
+    assert "mypyc failed" in built.stderr
+    assert not list(tmp_path.glob("*.whl"))
 
 
 def _env(compiled: Path) -> dict[str, str]:

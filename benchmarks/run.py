@@ -549,6 +549,14 @@ def bench_floors(corpus: Corpus, work: Path, runs: int | None) -> list[Row]:
     return rows
 
 
+def _uv() -> str:
+    """The uv that builds the benchmark's venv and wheel."""
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        raise RuntimeError("uv not found (run the benchmark with `uv run`)")
+    return uv
+
+
 def ensure_original_venv(cache: Path) -> Path:
     """The python of a throwaway venv holding the original SDK (created once, then reused)."""
     venv = cache / "orig-venv"
@@ -558,9 +566,7 @@ def ensure_original_venv(cache: Path) -> Path:
         return python
     if venv.exists():
         shutil.rmtree(venv)
-    uv = os.environ.get("UV") or shutil.which("uv")
-    if uv is None:
-        raise RuntimeError("uv not found (run the benchmark with `uv run`)")
+    uv = _uv()
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     env = {**_child_env(isolated=True), "VIRTUAL_ENV": str(venv)}
     for command in (
@@ -790,9 +796,7 @@ def compiled_build(cache: Path) -> Path:
     if ok.exists():
         return folder / "unpacked"
     shutil.rmtree(folder, ignore_errors=True)
-    uv = os.environ.get("UV") or shutil.which("uv")
-    if uv is None:
-        raise RuntimeError("uv not found (run the benchmark with `uv run`)")
+    uv = _uv()
     env = {**_child_env(isolated=True), "ACME_SCAN_COMPILE": "1"}
     command = [uv, "build", "--wheel", "--python", sys.executable, "-o", str(folder)]
     done = subprocess.run(

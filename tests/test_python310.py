@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import EXPECT_COMPILED
+
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "acme_prefect"
 #: The part of the suite run again on 3.10 (no Prefect server: those are the slow ones).
@@ -156,7 +158,7 @@ def test_cli_sdk_and_entry_points_on_python_310(venv310: Path, tmp_path: Path) -
 
 def test_part_of_the_suite_passes_on_python_310(venv310: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    env["ACME_TEST_EXPECT_COMPILED"] = "1"  # the venv's scanner is compiled (see venv310)
+    env[EXPECT_COMPILED] = "1"  # the venv's scanner is compiled (see venv310)
     result = subprocess.run(
         [str(venv310 / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITE],
         cwd=ROOT,

@@ -224,3 +224,46 @@ def test_lazy_loggers_name_the_line_that_logged(caplog: pytest.LogCaptureFixture
     ]
     assert [r.lineno for r in records[:4]] == [line] * 4
     assert records[4].exc_info is not None
+
+
+def test_console_script_exits_at_once_with_all_output_and_its_code(
+    write_files: WriteFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m acme_scan` (the console script's `console()`) ends with `os._exit`: all
+    that was printed still arrives, a warning logged on the way too, and each command's exit
+    code is kept."""
+    files: dict[str, str | bytes] = {
+        f"pkg/m{i:03d}.py": f"from prefect import flow\n\n@flow(name='f-{i}')\ndef f_{i}(): ...\n"
+        for i in range(400)
+    }
+    root = write_files(files)
+    # Buffered as in a user's pipe (this environment sets PYTHONUNBUFFERED).
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "acme_scan", *args]
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+
+    dumped = run("scan", "--root", str(root), "-o", "-", "-q")
+    assert dumped.returncode == 0, dumped.stderr
+    assert len(dumped.stdout) > 200_000  # several pipe buffers
+    assert len(orjson.loads(dumped.stdout)["flows"]) == 400
+    table = run("scan", str(root), "--format", "table")
+    assert table.returncode == 0, table.stderr
+    rows = table.stdout.splitlines()  # printed: in the buffer until `console` flushes it
+    assert len(rows) == 401, rows[-3:]
+    assert rows[-1].startswith("f-399 ")
+    written = (root / ".acme_scan" / "index.json").read_bytes()
+    assert orjson.loads(written)["flows"] == orjson.loads(dumped.stdout)["flows"]
+    (root / ".acme_scan" / "index.json").write_text("{not json")
+    warned = run("scan", str(root), "-q")
+    assert warned.returncode == 0, warned.stderr
+    assert "acme-scan: WARNING: " in warned.stderr  # logged, then flushed before the exit
+    assert (root / ".acme_scan" / "index.json").read_bytes() == written
+    usage = run("scan", "--format", "nope")
+    assert usage.returncode == 2
+    assert "invalid choice" in usage.stderr
+    (root / "broken.py").write_text("from prefect import flow\ndef (:\n")
+    findings = run("check", "--root", str(root), "--no-write")
+    assert findings.returncode == 1, findings.stderr
+    assert "AS001" in findings.stdout

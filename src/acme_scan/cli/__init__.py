@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 from acme_scan import _log
 from acme_scan._collector import fewer_collections
@@ -98,6 +99,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[Sequence[str]], int] = module.main
     with fewer_collections():  # an index is a million objects, none in a cycle
         return guarded(run, args[1:])
+
+
+def console() -> NoReturn:
+    """The `acme-scan` console script (and `python -m acme_scan`): `main()`, then exit at
+    once, as mypy's command line does. The interpreter's teardown frees every object one by
+    one: ~30 ms after a cold scan of 10,000 files, more after `check` has parsed a large
+    index. Output is flushed and logging shut down first; the exit is the ordinary one
+    where that cannot be done cleanly (a closed pipe) or another thread still runs."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: Python's own exit says so, as always
+        sys.exit(code)
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.shutdown()
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        sys.exit(code)  # the interpreter waits for non-daemon threads
+    os._exit(code)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

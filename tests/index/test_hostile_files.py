@@ -96,6 +96,68 @@ def test_a_vanished_file_says_so(tmp_path: Path) -> None:
     assert "permissions" not in message
 
 
+@pytest.mark.parametrize("pooled", [True, False])
+def test_files_gone_or_replaced_after_listing_in_a_cold_scan_are_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pooled: bool
+) -> None:
+    """Tracked files that git still lists, but which are deleted, or replaced by a FIFO or a
+    folder, are dropped without a diagnostic, as a stat before scanning drops them. In a
+    cold scan of enough bytes for a pool, the files after the first pool's worth are stat-ed
+    by the workers instead (`Job.unchecked`): the index is the same bytes as when every file
+    is stat-ed first and scanned in this process."""
+    root = tmp_path / "p"
+    root.mkdir()
+    git(root, "init", "-q")
+    helpers = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(6000))
+    (root / "a_big.py").write_text(FLOW.format(name="big") + helpers)
+    assert (root / "a_big.py").stat().st_size > workers.POOL_MIN_BYTES
+    for name in ["b", "c_deleted", "d_fifo", "e_folder", "f", "g_link"]:
+        (root / f"{name}.py").write_text(FLOW.format(name=name))
+    (root / "h").mkdir()
+    (root / "h" / "i.py").write_text(FLOW.format(name="i"))
+    git(root, "add", ".")
+    (root / "c_deleted.py").unlink()
+    (root / "d_fifo.py").unlink()
+    os.mkfifo(root / "d_fifo.py")
+    (root / "e_folder.py").unlink()
+    (root / "e_folder.py").mkdir()
+    (root / "g_link.py").unlink()
+    os.symlink("e_folder.py", root / "g_link.py")  # a tracked file now a link to a folder
+    (root / "h" / "i.py").unlink()
+    (root / "h").rmdir()
+    (root / "h").write_text("")  # `h/i.py`: its folder is a file now (ENOTDIR)
+    if not pooled:
+        monkeypatch.setattr(workers, "POOL_MIN_BYTES", 10**12)
+    monkeypatch.setattr(workers, "_can_fork", lambda: pooled)
+    index = root / "index.json"
+    assert main(["scan", "--root", str(root), "-o", str(index), "-q"]) == 0
+    data = orjson.loads(index.read_bytes())
+    assert sorted(data["files"]) == ["a_big.py", "b.py", "f.py"]
+    assert sorted(flow["name"] for flow in data["flows"]) == ["b", "big", "f"]
+    assert data["diagnostics"] == []
+    if pooled:  # the same bytes through both paths
+        monkeypatch.setattr(workers, "POOL_MIN_BYTES", 10**12)
+        monkeypatch.setattr(workers, "_can_fork", lambda: False)
+        again = root / "again.json"
+        assert main(["scan", "--root", str(root), "-o", str(again), "-q", "--cold"]) == 0
+        assert again.read_bytes() == index.read_bytes()
+
+
+def test_an_unchecked_job_is_stat_ed_where_it_is_scanned(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(FLOW.format(name="a"))
+    os.mkfifo(tmp_path / "fifo.py")
+    (tmp_path / "folder.py").mkdir()
+    for name in ["fifo.py", "folder.py", "missing.py", "a.py/x.py"]:
+        outcome = workers.load_and_scan(tmp_path, workers.Job(name, None, 0, True), True)
+        assert outcome.gone, name
+        assert outcome.record is None
+    found = workers.load_and_scan(tmp_path, workers.Job("a.py", None, 0, True), True)
+    assert not found.gone
+    assert found.record is not None
+    assert found.record["flows"]
+    assert found.size == (tmp_path / "a.py").stat().st_size
+
+
 def _with_a_huge_file(tmp_path: Path) -> Path:
     """A project of one flow module, `a.py`, and `huge.py`, one byte over the size limit."""
     root = tmp_path / "p"

@@ -55,6 +55,7 @@ from acme_scan.index.workers import (
     bad_name,
     index_key,
     may_pool,
+    pool_pays,
     run_jobs,
     stats_under,
     unlistable,
@@ -399,6 +400,13 @@ class Indexer:
             rels.append(key)
             records[key] = unlistable(key, why)
             changed = changed or records[key] != old_files.get(key)
+        # With no earlier record to reuse, a file's stat only tells its size, which says
+        # whether a pool pays (`pool_pays`) and how to cut its chunks. Once the files stat-ed
+        # here hold enough bytes for a pool, the rest are stat-ed by the workers, in
+        # parallel (`Job.unchecked`), at the average size so far: 10,000 stats here took
+        # 40-70 ms of a cold scan, with a core idle.
+        sized = size_total = 0
+        unchecked = not old_files
         with stats_under(self.root) as stat_of:
             for rel in discovered:
                 if index_key(rel) != rel:  # not valid UTF-8: a diagnostic, never read
@@ -406,6 +414,10 @@ class Indexer:
                     rels.append(key)
                     records[key] = bad_name(key)
                     changed = changed or records[key] != old_files.get(key)
+                    continue
+                if unchecked and sized and pool_pays(size_total):
+                    rels.append(rel)
+                    jobs.append(Job(rel, None, size_total // sized, True))
                     continue
                 old = old_files.get(rel)
                 try:
@@ -433,8 +445,11 @@ class Indexer:
                     file_flows[rel] = old_flows.get(rel, [])
                 else:
                     jobs.append(Job(rel, old["hash"] if old is not None else None, stat.st_size))
+                    sized += 1
+                    size_total += stat.st_size
         stats.files = len(rels)
         done = len(rels) - len(jobs)
+        gone: set[str] = set()
         # The workers send each file's record and its bytes in the index, not its flows as
         # objects: the index is assembled from bytes, and parsed only if its data is asked for.
         for outcome in run_jobs(
@@ -447,6 +462,9 @@ class Indexer:
         ):
             rel = outcome.rel
             done += 1
+            if outcome.gone:  # an unchecked file, missing or not a regular file after all
+                gone.add(rel)
+                continue
             file_stats[rel] = (outcome.size, outcome.mtime_ns)
             if outcome.record is None:  # same bytes as before: keep the old record
                 stats.reused += 1
@@ -458,6 +476,9 @@ class Indexer:
                 fresh[rel] = outcome
             if progress is not None:
                 progress(done, len(rels))
+        if gone:
+            rels = [rel for rel in rels if rel not in gone]
+            stats.files = len(rels)
         _count_all([record["status"] for record in records.values()], stats)
 
         written = False

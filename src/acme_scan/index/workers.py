@@ -47,11 +47,16 @@ TAPERED = 2
 # Jobs and outcomes cross the process boundary by the thousand: tuples pickle at a third
 # of a dataclass's cost.
 class Job(NamedTuple):
-    """A file to scan: its path, the hash its record had, and its size when listed."""
+    """A file to scan: its path, the hash its record had, and its size when listed (when
+    `unchecked`, an estimate: the file was not stat-ed by the caller)."""
 
     rel: str
     old_hash: str | None
     size: int = 0
+    #: The caller has not stat-ed the file: it is stat-ed where it is scanned (in a worker,
+    #: beside the others), and dropped (`gone`) when it is missing or not a regular file,
+    #: as the caller's stat would have dropped it.
+    unchecked: bool = False
 
 
 class Outcome(NamedTuple):
@@ -64,6 +69,8 @@ class Outcome(NamedTuple):
     flows: tuple[dict[str, Any], ...] = ()
     #: The record's and flows' bytes in the index (made where the file was scanned).
     segments: Segments | None = None
+    #: An `unchecked` job's file is missing or not a regular file: it has no record.
+    gone: bool = False
 
     @classmethod
     def of(
@@ -93,13 +100,13 @@ def stats_under(root: str | os.PathLike[str]) -> Iterator[Callable[[str], os.sta
             yield functools.partial(os.stat, dir_fd=fd)
 
 
-_OPEN_AT = os.open in os.supports_dir_fd
+_OPEN_AT = os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd
 
 
 def root_folder(root: str | os.PathLike[str]) -> contextlib.AbstractContextManager[int | None]:
-    """A descriptor of the folder `root` for the block, to open files relative to it; None
-    where the OS has no `dir_fd` for `open`, or `root` cannot be opened (files are then
-    opened by their full path, and fail as they would)."""
+    """A descriptor of the folder `root` for the block, to open (and stat) files relative to
+    it; None where the OS has no `dir_fd` for `open` and `stat`, or `root` cannot be opened
+    (files are then opened by their full path, and fail as they would)."""
     return _folder_fd(root, _OPEN_AT)
 
 
@@ -191,6 +198,15 @@ def load_and_scan(
     bytes in the index (`segments`): what a full scan needs, and cheap to send back.
     `root_fd`: `root` open as a folder (`root_folder`), to open the file relative to it."""
     full = os.path.join(root, job.rel)
+    if job.unchecked:
+        try:
+            info = os.stat(job.rel, dir_fd=root_fd) if root_fd is not None else os.stat(full)
+        except (FileNotFoundError, NotADirectoryError):
+            return Outcome(job.rel, 0, 0, None, gone=True)
+        except OSError as exc:
+            return Outcome.of(job.rel, 0, 0, unreadable(job.rel, exc))
+        if not S_ISREG(info.st_mode):  # never opened: a FIFO or device is not touched
+            return Outcome(job.rel, 0, 0, None, gone=True)
     try:
         stat, data = _read(full, root_fd, job.rel)
     except _Refused as refused:
@@ -367,10 +383,15 @@ def _quarters(chunk: Sequence[Job]) -> list[Sequence[Job]]:
     return parts
 
 
+def pool_pays(size: int) -> bool:
+    """Whether `size` bytes of source to scan pay for a process pool."""
+    return size >= POOL_MIN_BYTES
+
+
 def may_pool(jobs: Sequence[Job]) -> bool:
     """Whether `run_jobs` may scan `jobs` in a process pool: when their bytes pay for one
     (and the process runs no other thread then, so that it can fork)."""
-    return sum(job.size for job in jobs) >= POOL_MIN_BYTES
+    return pool_pays(sum(job.size for job in jobs))
 
 
 def run_jobs(
@@ -441,7 +462,9 @@ def _pooled(
 #: A NamedTuple pickles through a Python-level `__getnewargs__` and unpickles through its
 #: Python-level `__new__`; plain tuples pickle and unpickle in C (about 1.5 us an outcome
 #: less, on each side).
-Wire = tuple[str, int, int, "dict[str, Any] | None", tuple[Any, ...], "tuple[Any, ...] | None"]
+Wire = tuple[
+    str, int, int, "dict[str, Any] | None", tuple[Any, ...], "tuple[Any, ...] | None", bool
+]
 _new = tuple.__new__
 
 
@@ -454,12 +477,14 @@ def _to_wire(outcome: Outcome) -> Wire:
         outcome.record,
         outcome.flows,
         None if segments is None else (segments[0], segments[1], segments[2]),
+        outcome.gone,
     )
 
 
 def _from_wire(wire: Wire) -> Outcome:
     segments = wire[5]
-    return _new(Outcome, (*wire[:5], None if segments is None else _new(Segments, segments)))
+    made = None if segments is None else _new(Segments, segments)
+    return _new(Outcome, (*wire[:5], made, wire[6]))
 
 
 def _isolated(

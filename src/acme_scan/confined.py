@@ -242,13 +242,20 @@ class Folder:
                 f"is {what}: refusing to write through it (remove it, or set another path)",
             )
 
-    def write_atomic(self, data: Data, name: str | None = None, *, compare: bool = True) -> bool:
+    def write_atomic(
+        self,
+        data: Data,
+        name: str | None = None,
+        *,
+        compare: bool = True,
+        durable: bool = True,
+    ) -> bool:
         """Replace `name` (default: the file) by `data`, atomically; False when unchanged.
 
         The bytes go to a new temporary file in this folder (`O_EXCL | O_NOFOLLOW`), are
-        fsynced and renamed over the target, which must be missing or a regular file.
-        Without `compare` the caller knows the bytes are new (they are not compared with
-        the file's first).
+        fsynced (when `durable`: the file and then this folder) and renamed over the
+        target, which must be missing or a regular file. Without `compare` the caller knows
+        the bytes are new (they are not compared with the file's first).
         """
         target = name or self.name
         self.check_replaceable(target)
@@ -269,15 +276,17 @@ class Folder:
             with os.fdopen(fd, "wb") as handle:
                 write_data(handle, data)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    os.fsync(handle.fileno())
             self.check_replaceable(target)
             os.replace(temp, target, src_dir_fd=self._fd, dst_dir_fd=self._fd)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temp, dir_fd=self._fd)
             raise
-        with contextlib.suppress(OSError):
-            os.fsync(self._fd)
+        if durable:
+            with contextlib.suppress(OSError):
+                os.fsync(self._fd)
         return True
 
     def remove_stale_temps(self, target: str) -> None:

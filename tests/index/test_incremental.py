@@ -219,13 +219,37 @@ def test_unchanged_project_skips_reading_the_index(
     assert second.data == first.data  # read on demand, once the patch is gone
 
 
-@pytest.mark.parametrize("damage", ["replaced", "state-corrupt", "state-other-root"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "replaced",
+        "state-corrupt",
+        "state-other-root",
+        # What a crash can leave, since neither file is fsynced (`store.write_raw`):
+        "index-empty",
+        "index-torn",
+        "index-older",
+        "state-empty",
+        "state-older",
+    ],
+)
 def test_state_file_is_only_a_hint(tmp_path: Path, damage: str) -> None:
     generate(tmp_path, 14)
     scan_project(tmp_path)
     index = tmp_path / ".acme_scan" / "index.json"
     state = tmp_path / ".acme_scan" / "index.json.state"
-    if damage == "replaced":  # another writer's index (here: one file fewer)
+    if damage in ("index-empty", "index-torn", "state-empty"):
+        damaged = state if damage == "state-empty" else index
+        damaged.write_bytes(
+            index.read_bytes()[: index.stat().st_size // 2] if damage == "index-torn" else b""
+        )
+        (tmp_path / "proj" / "new.py").write_text("from prefect import flow\n@flow\ndef n(): ...\n")
+    elif damage in ("index-older", "state-older"):
+        kept = (index if damage == "index-older" else state).read_bytes()
+        (tmp_path / "proj" / "new.py").write_text("from prefect import flow\n@flow\ndef n(): ...\n")
+        scan_project(tmp_path)  # the write whose index (or state) the crash lost
+        (index if damage == "index-older" else state).write_bytes(kept)
+    elif damage == "replaced":  # another writer's index (here: one file fewer)
         victim = next(iter(sorted((tmp_path / "proj").rglob("*.py"))))
         victim.unlink()
         other = scan_project(tmp_path, write=False)

@@ -612,22 +612,23 @@ class Indexer:
         """The index bytes of `records` and their flows (exactly `dump_raw(build_index(...))`),
         assembled path by path from the segments the workers made (`fresh`) or made here
         from `file_flows`, and their layout remembered for the state file."""
+        order = sorted(records)
         segments: list[Segments] = []
-        lengths: dict[str, list[int]] = {}
-        for rel in sorted(records):
+        append = segments.append  # a loop over every path of a cold scan: kept lean
+        for rel in order:
             outcome = fresh.get(rel)
-            made = (
-                outcome.segments if outcome is not None and outcome.record is records[rel] else None
-            )
-            segment = made or path_segments(rel, records[rel], file_flows.get(rel, []))
+            if outcome is not None and outcome.record is records[rel] and outcome.segments:
+                append(outcome.segments)
+                continue
+            segment = path_segments(rel, records[rel], file_flows.get(rel, []))
             if segment is None:  # a record whose findings name other paths: no layout
                 self._layout = None
                 every = {**file_flows, **{rel: list(o.flows) for rel, o in fresh.items()}}
-                return dump_raw(build_index(self.settings, records, every, sorted(records)))
-            segments.append(segment)
-            lengths[rel] = segment.lengths()
+                return dump_raw(build_index(self.settings, records, every, order))
+            append(segment)
         raw, starts = assemble(_top(self.settings), section_parts(segments))
-        self._layout = starts, lengths
+        lengths = [[len(record), len(flows), len(found)] for record, flows, found in segments]
+        self._layout = starts, dict(zip(order, lengths, strict=True))
         return raw
 
     def write_state(self) -> None:
@@ -641,9 +642,11 @@ class Indexer:
     def _write_records_state(self, records: dict[str, Json], summary: Summary) -> None:
         entries: dict[str, list[Any]] = {}
         lengths = self._layout[1] if self._layout is not None else {}
+        known = self._known_stats
         for rel in sorted(records):
-            if rel in self._known_stats:
-                entries[rel] = _state_entry(*self._known_stats[rel], records[rel], lengths.get(rel))
+            stat = known.get(rel)
+            if stat is not None:
+                entries[rel] = _state_entry(stat[0], stat[1], records[rel], lengths.get(rel))
         index_digest = self._digest or digest(self._dump(records, self.file_flows, {}))
         self._write_state(entries, summary, len(records), index_digest)
 

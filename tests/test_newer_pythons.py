@@ -1,0 +1,156 @@
+"""The compiled wheel on Python 3.12 and 3.13, when this machine has them.
+
+The suite runs on the locked interpreter (3.11), and `test_python310` covers the oldest
+supported version. Here the wheel is built under each newer interpreter with its scanner
+compiled by mypyc (`ACME_SCAN_COMPILE=1`: as a release builds it), installed into a fresh
+virtualenv of that interpreter with the lock's pins, and must write byte for byte the index
+the source writes here, for the example project and for every test fixture (PEP 695 and
+PEP 701 syntax included, which those interpreters parse natively and 3.11 through LibCST).
+Both builds run at once (~50 s). An interpreter that is missing is skipped, saying so; uv
+never downloads one.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.test_python310 import ROOT, run
+
+VERSIONS = ("3.12", "3.13")
+EXAMPLE = ROOT / "examples" / "acme_prefect"
+FIXTURES = ROOT / "tests" / "fixtures"
+#: Syntax newer than 3.11 (PEP 695 and PEP 701): parsed natively there, through LibCST here.
+NEWER_SYNTAX = {
+    "generic.py": (
+        "from prefect import flow\n\n"
+        "type Pair[T] = tuple[T, T]\n\n"
+        "@flow(name='generic')\n"
+        "def generic[T](items: list[T], n: int = 3) -> list[T]:\n"
+        '    """A generic flow."""\n'
+        "    return items[:n]\n\n"
+        "class Box[T]:\n"
+        "    @flow\n"
+        "    def unpack(self) -> None: ...\n"
+    ),
+    "fstrings.py": (
+        "from prefect import flow\n\n"
+        "label = f\"{'nested' + f\"{'quotes'}\"}\"\n\n"
+        '@flow(name=f"report-{\'daily\'}", description=f"{"x"!r}")\n'
+        "def report(day: str = f\"{'mon'}\") -> None: ...\n"
+    ),
+}
+
+
+def find_python(version: str) -> str | None:
+    """A Python `version` interpreter of this machine (pyenv's, or uv's without download)."""
+    uv = shutil.which("uv")
+    candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/python3")))
+    if uv is not None:
+        found = subprocess.run(
+            [uv, "python", "find", version],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        )
+        candidates.append(found.stdout.strip() if found.returncode == 0 else "")
+    for candidate in candidates:
+        if not candidate or not os.access(candidate, os.X_OK):
+            continue
+        said = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if said.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def _venv(version: str, python: str, uv: str, work: Path) -> Path:
+    venv = work / f"venv-{version}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT"}
+    }
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    requirements = work / f"requirements-{version}.txt"
+    run([uv, "venv", "--quiet", "--python", python, str(venv)], ROOT, env)
+    run(
+        [uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--no-dev", "--quiet",
+         "-o", str(requirements)],
+        ROOT,
+        env,
+    )  # fmt: skip
+    installed = {**env, "VIRTUAL_ENV": str(venv)}
+    run([uv, "pip", "install", "--quiet", "-r", str(requirements)], ROOT, installed)
+    compiled = {**installed, "ACME_SCAN_COMPILE": "1"}
+    run([uv, "pip", "install", "--quiet", "--no-deps", str(ROOT)], ROOT, compiled)
+    return venv
+
+
+@pytest.fixture(scope="module")
+def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | None]:
+    """A venv holding the compiled wheel per newer version (None: no such interpreter)."""
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("no uv here")
+    work = tmp_path_factory.mktemp("newer")
+    pythons = {version: find_python(version) for version in VERSIONS}
+    with ThreadPoolExecutor(len(VERSIONS)) as pool:
+        built = {
+            version: pool.submit(_venv, version, python, uv, work)
+            for version, python in pythons.items()
+            if python is not None
+        }
+        return {v: built[v].result() if v in built else None for v in VERSIONS}
+
+
+def _index(python: str, project: Path) -> bytes:
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    command = [python, "-m", "acme_scan", "scan", "--root", str(project), "--cold", "-o", "-", "-q"]
+    result = subprocess.run(command, capture_output=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return result.stdout
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("tree", [EXAMPLE, FIXTURES, None], ids=["example", "fixtures", "newer"])
+def test_the_compiled_wheel_writes_the_index_the_source_writes_here(
+    venvs: dict[str, Path | None], version: str, tree: Path | None, tmp_path: Path
+) -> None:
+    venv = venvs[version]
+    if venv is None:
+        pytest.skip(f"no Python {version} interpreter here")
+    python = str(venv / "bin" / "python")
+    said = run([python, "-m", "acme_scan", "--version"], tmp_path, dict(os.environ))
+    assert said.stdout.endswith("(scanner compiled by mypyc)\n"), said.stdout
+    where = run(
+        [python, "-c", "import sys, acme_scan; print(sys.version_info[:2], acme_scan.__file__)"],
+        tmp_path,
+        dict(os.environ),
+    )
+    assert where.stdout.startswith(f"({version.replace('.', ', ')})"), where.stdout
+    assert "site-packages" in where.stdout
+    if tree is None:
+        project = tmp_path / "newer"
+        project.mkdir()
+        for name, text in NEWER_SYNTAX.items():
+            (project / name).write_text(text)
+    else:
+        project = tmp_path / tree.name
+        shutil.copytree(tree, project, ignore=shutil.ignore_patterns(".acme_scan", "__pycache__"))
+    theirs = _index(python, project)
+    ours = _index(sys.executable, project)
+    assert theirs == ours
+    assert b'"flows":[\n{' in ours  # flows were found (the bytes are not trivially equal)

@@ -12,7 +12,6 @@ never downloads one.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_python310 import ROOT, run
+from tests.test_python310 import ROOT, find_python, run, wheel_venv
 
 VERSIONS = ("3.12", "3.13")
 EXAMPLE = ROOT / "examples" / "acme_prefect"
@@ -49,56 +48,6 @@ NEWER_SYNTAX = {
 }
 
 
-def find_python(version: str) -> str | None:
-    """A Python `version` interpreter of this machine (pyenv's, or uv's without download)."""
-    uv = shutil.which("uv")
-    candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/python3")))
-    if uv is not None:
-        found = subprocess.run(
-            [uv, "python", "find", version],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
-        )
-        candidates.append(found.stdout.strip() if found.returncode == 0 else "")
-    for candidate in candidates:
-        if not candidate or not os.access(candidate, os.X_OK):
-            continue
-        said = subprocess.run(
-            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if said.stdout.strip() == version:
-            return candidate
-    return None
-
-
-def _venv(version: str, python: str, uv: str, work: Path) -> Path:
-    venv = work / f"venv-{version}"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT"}
-    }
-    env["UV_PYTHON_DOWNLOADS"] = "never"
-    requirements = work / f"requirements-{version}.txt"
-    run([uv, "venv", "--quiet", "--python", python, str(venv)], ROOT, env)
-    run(
-        [uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--no-dev", "--quiet",
-         "-o", str(requirements)],
-        ROOT,
-        env,
-    )  # fmt: skip
-    installed = {**env, "VIRTUAL_ENV": str(venv)}
-    run([uv, "pip", "install", "--quiet", "-r", str(requirements)], ROOT, installed)
-    compiled = {**installed, "ACME_SCAN_COMPILE": "1"}
-    run([uv, "pip", "install", "--quiet", "--no-deps", str(ROOT)], ROOT, compiled)
-    return venv
-
-
 @pytest.fixture(scope="module")
 def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | None]:
     """A venv holding the compiled wheel per newer version (None: no such interpreter)."""
@@ -109,7 +58,7 @@ def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | None]:
     pythons = {version: find_python(version) for version in VERSIONS}
     with ThreadPoolExecutor(len(VERSIONS)) as pool:
         built = {
-            version: pool.submit(_venv, version, python, uv, work)
+            version: pool.submit(wheel_venv, python, uv, work, dev=False, name=f"venv-{version}")
             for version, python in pythons.items()
             if python is not None
         }

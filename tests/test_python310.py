@@ -42,29 +42,36 @@ def _uv() -> str | None:
 
 def find_python310() -> str | None:
     """A Python 3.10 interpreter of this machine, or None."""
-    candidates = [os.environ.get("ACME_TEST_PYTHON310", "")]
+    return find_python("3.10", os.environ.get("ACME_TEST_PYTHON310", ""))
+
+
+def find_python(version: str, given: str = "") -> str | None:
+    """An interpreter of Python `version` ("3.10"): `given`, else uv's (never downloaded),
+    pyenv's or the system's; None when this machine has none."""
+    candidates = [given]
     uv = _uv()
     if uv is not None:
         found = subprocess.run(
-            [uv, "python", "find", "3.10"],
+            [uv, "python", "find", version],
             capture_output=True,
             text=True,
             check=False,
             env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
         )
         candidates.append(found.stdout.strip() if found.returncode == 0 else "")
-    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.10*/bin/python3.10")))
-    candidates.append("/usr/bin/python3.10")
+    pattern = f"~/.pyenv/versions/{version}*/bin/python{version}"
+    candidates += sorted(glob.glob(os.path.expanduser(pattern)))
+    candidates.append(f"/usr/bin/python{version}")
     for candidate in candidates:
         if not candidate or not os.access(candidate, os.X_OK):
             continue
-        version = subprocess.run(
-            [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 10))"],
+        said = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
             capture_output=True,
             text=True,
             check=False,
         )
-        if version.stdout.strip() == "True":
+        if said.stdout.strip() == version:
             return candidate
     return None
 
@@ -81,26 +88,26 @@ def venv310(tmp_path_factory: pytest.TempPathFactory) -> Path:
     uv = _uv()
     if python is None or uv is None:
         pytest.skip("no Python 3.10 interpreter (or no uv) here: set ACME_TEST_PYTHON310")
-    work = tmp_path_factory.mktemp("py310")
-    venv = work / "venv"
+    return wheel_venv(python, uv, tmp_path_factory.mktemp("py310"), dev=True)
+
+
+def wheel_venv(python: str, uv: str, work: Path, *, dev: bool, name: str = "venv") -> Path:
+    """A virtualenv of `python` at `work/name` holding the lock's pins (the dev group too,
+    with `dev`) and the package as a wheel, its scanner compiled by mypyc (as users with a
+    C compiler get it: the same source as Python runs here, under 3.11)."""
+    venv = work / name
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT"}
     }
     env["UV_PYTHON_DOWNLOADS"] = "never"
-    requirements = work / "requirements.txt"
+    requirements = work / f"{name}-requirements.txt"
     run([uv, "venv", "--quiet", "--python", python, str(venv)], ROOT, env)
-    run(
-        [uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--quiet",
-         "-o", str(requirements)],
-        ROOT,
-        env,
-    )  # fmt: skip
+    export = [uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--quiet"]
+    run([*export, *([] if dev else ["--no-dev"]), "-o", str(requirements)], ROOT, env)
     installed = {**env, "VIRTUAL_ENV": str(venv)}
     run([uv, "pip", "install", "--quiet", "-r", str(requirements)], ROOT, installed)
-    # The wheel as 3.10 users with a C compiler get it: its scanner compiled by mypyc (the
-    # same source as Python runs here, under 3.11).
     compiled = {**installed, "ACME_SCAN_COMPILE": "1"}
     run([uv, "pip", "install", "--quiet", "--no-deps", str(ROOT)], ROOT, compiled)
     return venv

@@ -109,7 +109,8 @@ def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)  # after the bytes are written, before the rename
 
 os.replace = die
-write_raw(b"{}" * 100_000, Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+root = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+write_raw(b"{}" * 100_000, Path(sys.argv[1]), root, durable=False)
 """
 
 

@@ -244,7 +244,7 @@ def _write_index(root: Path, data: bytes, path: Path) -> bool:
         logger.info("not writing %s: git tracks it (use `acme-scan scan` to refresh it)", path)
         return False
     try:
-        return write_raw(data, path, root)
+        return write_raw(data, path, root, durable=False)
     except OutsideRootError:
         raise
     except AcmeScanError as exc:  # a read-only checkout still gets checked

@@ -46,6 +46,7 @@ from acme_scan.index.store import (
     read_index_bytes,
     record_of,
     section_parts,
+    segment_lengths,
     splice,
     write_raw,
 )
@@ -491,7 +492,7 @@ class Indexer:
             if write and stats.index_problem is not None:
                 rewritten = self._dump(records, file_flows, fresh)
                 self._digest = digest(rewritten)
-                written = write_raw(rewritten, self.index_path, self.confined_to)
+                written = write_raw(rewritten, self.index_path, self.confined_to, durable=False)
             elif write:
                 self._dump(records, file_flows, fresh)  # the state file needs the layout
             data: Json | Callable[[], Json] = previous
@@ -502,7 +503,7 @@ class Indexer:
             background = write and is_large(raw)
             with BackgroundDigest(raw, background=background) as hashed:
                 if write:
-                    written = write_raw(raw, self.index_path, self.confined_to)
+                    written = write_raw(raw, self.index_path, self.confined_to, durable=False)
             self._digest = hashed.result()
             self._data, self._records, self._file_flows = None, {}, {}
             self._raw = raw
@@ -596,7 +597,7 @@ class Indexer:
             if write:
                 raw = self._dump(self.records, self.file_flows, fresh)
                 self._digest = digest(raw)
-                result.written = write_raw(raw, self.index_path, self.confined_to)
+                result.written = write_raw(raw, self.index_path, self.confined_to, durable=False)
         if write and jobs:
             if self._layout is None:
                 self._dump(self.records, self.file_flows, fresh)
@@ -627,8 +628,7 @@ class Indexer:
                 return dump_raw(build_index(self.settings, records, every, order))
             append(segment)
         raw, starts = assemble(_top(self.settings), section_parts(segments))
-        lengths = [[len(record), len(flows), len(found)] for record, flows, found in segments]
-        self._layout = starts, dict(zip(order, lengths, strict=True))
+        self._layout = starts, dict(zip(order, segment_lengths(segments), strict=True))
         return raw
 
     def write_state(self) -> None:
@@ -817,7 +817,10 @@ class Indexer:
             if outcome.segments is None:
                 return None  # findings that name other paths: only the full path lays it out
             entries[rel] = _state_entry(
-                outcome.size, outcome.mtime_ns, outcome.record, outcome.segments.lengths()
+                outcome.size,
+                outcome.mtime_ns,
+                outcome.record,
+                segment_lengths([outcome.segments])[0],
             )
             old = before.get(rel)
             if old is None or any(
@@ -840,7 +843,9 @@ class Indexer:
             # Hashed on another core while written. Some segment differs from the old one,
             # so the bytes do: they are not compared with the file's.
             with BackgroundDigest(pieces) as new_digest:
-                written = write_raw(pieces, self.index_path, self.confined_to, compare=False)
+                written = write_raw(
+                    pieces, self.index_path, self.confined_to, compare=False, durable=False
+                )
             index_digest = new_digest.result()
             diagnostics = [d for d in diagnostics if d["path"] not in changes]
             for rel in changes:

@@ -119,7 +119,7 @@ class StateFile(FrozenRecord):
         if layout is not None:
             state["layout"] = layout
         try:
-            write_raw(dump_state(state), self.path, self.confined_to)
+            write_raw(dump_state(state), self.path, self.confined_to, durable=False)
         except (IndexFileError, OutsideRootError) as exc:
             logger.debug("no state file: %s", exc)
 

@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from pathlib import Path
 from types import ModuleType
@@ -90,8 +90,11 @@ class Segments(NamedTuple):
     flows: bytes | memoryview
     diagnostics: bytes | memoryview
 
-    def lengths(self) -> list[int]:
-        return list(map(len, self))
+
+def segment_lengths(segments: Iterable[Segments]) -> list[list[int]]:
+    """Each path's segment lengths, as the state file keeps them (one list comprehension:
+    a cold scan calls this once for every path of the project)."""
+    return [[len(record), len(flows), len(found)] for record, flows, found in segments]
 
 
 def path_segments(
@@ -737,18 +740,19 @@ def write_raw(
     root: Path | None = None,
     *,
     compare: bool = True,
-    durable: bool = False,
+    durable: bool,
 ) -> bool:
     """Write index bytes (or their pieces) to `path` (atomically, only when they change).
     True if written.
 
-    Not fsynced unless `durable`: an index and its state file are a cache of the sources,
-    and each vouches for the other (the state holds the index's digest, size and mtime).
-    After a crash that loses a write, either file may be old, empty or torn, and the next
-    scan then rebuilds the index from the sources (`tests/index/test_incremental.py::
-    test_state_file_is_only_a_hint`). The rename still makes every write atomic for readers.
-    The two fsyncs cost ~25 ms for the 10k-file project's 15 MB index on this project's
-    CI machines (most of what one changed file costs to write back).
+    Not fsynced unless `durable` (every caller says which it wants): an index and its
+    state file are a cache of the sources, and each vouches for the other (the state
+    holds the index's digest, size and mtime). After a crash that loses a write, either
+    file may be old, empty or torn, and the next scan then rebuilds the index from the
+    sources (`tests/index/test_incremental.py::test_state_file_is_only_a_hint`). The
+    rename still makes every write atomic for readers. The two fsyncs cost ~25 ms for the
+    10k-file project's 15 MB index on this project's CI machines (most of what one
+    changed file costs to write back).
 
     Without `root`, `path` is the user's choice (`-o FILE`): a link is followed and a device
     or FIFO is written to. With `root`, `path` is the repository's choice (its settings) and
@@ -769,4 +773,4 @@ def write_raw(
 
 def write_index(index: Index, path: Path) -> bool:
     """Write `index` to `path` (atomically, only when its bytes change). True if written."""
-    return write_raw(dump_index(index), path)
+    return write_raw(dump_index(index), path, durable=False)

@@ -100,14 +100,14 @@ def stats_under(root: str | os.PathLike[str]) -> Iterator[Callable[[str], os.sta
             yield functools.partial(os.stat, dir_fd=fd)
 
 
-_OPEN_AT = os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd
+_AT_ROOT = os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd
 
 
 def root_folder(root: str | os.PathLike[str]) -> contextlib.AbstractContextManager[int | None]:
     """A descriptor of the folder `root` for the block, to open (and stat) files relative to
     it; None where the OS has no `dir_fd` for `open` and `stat`, or `root` cannot be opened
     (files are then opened by their full path, and fail as they would)."""
-    return _folder_fd(root, _OPEN_AT)
+    return _folder_fd(root, _AT_ROOT)
 
 
 @contextlib.contextmanager

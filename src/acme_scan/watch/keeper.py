@@ -41,7 +41,7 @@ class IndexKeeper:
         key = _file_key(self.index_path)
         if not written and (key is None or key != self._key):
             assert data is not None
-            if write_raw(dump_raw(data), self.index_path, self.confined_to):
+            if write_raw(dump_raw(data), self.index_path, self.confined_to, durable=False):
                 logger.info("the index file was replaced or deleted by another process: rewrote it")
             key = _file_key(self.index_path)
         self._key = key

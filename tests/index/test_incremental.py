@@ -207,11 +207,12 @@ def test_unchanged_project_skips_reading_the_index(
 
     import acme_scan.index.project as project_module
 
-    def no_index(path: Path) -> dict[str, object]:
+    def no_index(path: Path, *args: object) -> dict[str, object]:
         raise AssertionError(f"read {path}")
 
     with monkeypatch.context() as patch:
         patch.setattr(project_module, "load_raw_digest", no_index)
+        patch.setattr(project_module, "load_vouched", no_index)
         second = scan_project(tmp_path)
         assert second.summary == first.summary
         assert second.stats.reused == second.stats.files == first.stats.files
@@ -334,10 +335,11 @@ def test_output_to_a_device_or_through_a_link(tmp_path: Path) -> None:
 def _no_index_load(monkeypatch: pytest.MonkeyPatch) -> None:
     import acme_scan.index.project as project_module
 
-    def no_index(path: Path, root: Path | None = None) -> object:
+    def no_index(path: Path, *args: object) -> object:
         raise AssertionError(f"the whole index was loaded: {path}")
 
     monkeypatch.setattr(project_module, "load_raw_digest", no_index)
+    monkeypatch.setattr(project_module, "load_vouched", no_index)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -627,6 +629,34 @@ def test_the_index_digest_is_blake2b_below_a_size_and_sha256_from_it(size: int) 
     half = len(data) // 2
     assert store.digest(data) == expected
     assert store.digest([data[:half], memoryview(data)[half:]]) == expected
+
+
+def test_an_index_its_state_vouches_for_is_read_without_its_field_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bytes a state file vouches for (size, mtime and digest) are the scanner's own:
+    reading their data (as `check` and the SDK's listing do after a warm scan) skips the
+    field-by-field check `load_raw_digest` makes of an index it cannot vouch for."""
+    from acme_scan.index import store
+
+    expected = generate(tmp_path, 14)
+    cold = scan_project(tmp_path).data
+
+    def no_checks(data: object) -> str | None:
+        raise AssertionError("the vouched index was checked field by field")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "_structure_problem", no_checks)
+        warm = scan_project(tmp_path)
+        assert warm.stats.reused == warm.stats.files
+        assert warm.data == cold
+        assert len(warm.data["flows"]) == expected
+    # Not vouched for (no state file): the same bytes are checked before they are reused.
+    (tmp_path / ".acme_scan" / "index.json.state").unlink()
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "_structure_problem", no_checks)
+        with pytest.raises(AssertionError, match="field by field"):
+            scan_project(tmp_path)
 
 
 def test_an_index_changed_under_its_state_file_is_rebuilt_when_its_data_is_read(

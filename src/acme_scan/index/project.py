@@ -41,6 +41,7 @@ from acme_scan.index.store import (
     dump_raw,
     is_large,
     load_raw_digest,
+    load_vouched,
     old_segments,
     path_segments,
     read_index_bytes,
@@ -311,9 +312,7 @@ class Indexer:
             return
         self._lazy = False
         try:
-            data, self._digest = load_raw_digest(self.index_path, self.confined_to)
-            if self._digest != self._lazy_digest:
-                raise IndexFileError(self.index_path, "changed since its state file was written")
+            data, self._digest = load_vouched(self.index_path, self.confined_to, self._lazy_digest)
         except IndexFileError as exc:  # damaged since the state was written: rebuild
             logger.warning("%s", exc)
             self.scan(reuse=False, write=self._lazy_write)

@@ -267,3 +267,47 @@ def test_console_script_exits_at_once_with_all_output_and_its_code(
     findings = run("check", "--root", str(root), "--no-write")
     assert findings.returncode == 1, findings.stderr
     assert "AS001" in findings.stdout
+
+
+#: `console()` run with its `os._exit` reporting, first, how many objects `_exit` kept.
+_COUNTING_CONSOLE = """
+import os, sys
+from acme_scan import _exit, cli
+
+real_exit = os._exit
+
+def report(code):
+    kept = _exit._Kept.objects
+    sys.stdout.write(f"exit {code} kept {'none' if kept is None else len(kept)}\\n")
+    sys.stdout.flush()
+    real_exit(code)
+
+os._exit = report
+sys.argv = ["acme-scan", *sys.argv[1:]]
+cli.console()
+"""
+
+
+def test_one_shot_commands_leave_their_data_to_the_exit_and_others_keep_nothing(
+    tmp_path: Path,
+) -> None:
+    """`scan` and `check` run from the console script leave the index's data for `os._exit`
+    to free (`acme_scan._exit`); `watch`, which runs until stopped, keeps nothing, and
+    neither does an in-process caller (`cli.main`, the SDK)."""
+    from acme_scan import _exit
+
+    def run(*args: str) -> str:
+        command = [sys.executable, "-c", _COUNTING_CONSOLE, *args]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        return done.stdout.splitlines()[-1]
+
+    index = str(tmp_path / "index.json")
+    for args in (("scan", "-o", index), ("check", "--no-write")):
+        last = run(*args, "--root", str(EXAMPLES), "-q")
+        code, kept = last.split()[1], int(last.split()[3])
+        assert code in ("0", "1"), last
+        assert kept >= 2, last  # the scan's data (and check's views of it)
+    assert run("watch", "--root", str(tmp_path / "missing")) == "exit 2 kept none"
+    assert main(["scan", "--root", str(EXAMPLES), "-q", "-o", str(tmp_path / "i.json")]) == 0
+    assert main(["check", "--root", str(EXAMPLES), "-q", "--no-write"]) in (0, 1)
+    assert _exit._Kept.objects is None

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from acme_scan import _log
+from acme_scan import _exit, _log
 from acme_scan.check import rules
 from acme_scan.check.baseline import committed_flows
 from acme_scan.check.config import CheckConfig, Overrides, check_config
@@ -115,6 +115,9 @@ def run_check(
         written = _write_index(root_path, raw, index_path)
         if written or _holds(root_path, index_path, raw):
             indexer.write_state()  # the next run trusts the index (and skips reading files)
+    # The index's data (a million objects on a large project): freed by the command
+    # line's exit, not one object at a time as this function returns (`_exit`).
+    _exit.leave(indexer, scan, data, flows)
     return CheckResult(
         root=root_path,
         findings=findings,

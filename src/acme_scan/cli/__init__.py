@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
-from acme_scan import _log
+from acme_scan import _exit, _log
 from acme_scan._collector import fewer_collections
 from acme_scan._version import __version__
 from acme_scan.errors import AcmeScanError, RootError
@@ -34,6 +34,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("acme_scan.cli.rules", "list the rules of `check`, or explain some"),
     "watch": ("acme_scan.cli.watch", "keep the flow index up to date as files change"),
 }
+#: Commands that run until stopped: they free what they are done with (see `_exit`).
+_LONG_RUNNING = frozenset({"watch"})
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -107,7 +109,10 @@ def console() -> NoReturn:
     one: ~30 ms after a cold scan of 10,000 files, more after `check` has parsed a large
     index. Output is flushed and logging shut down first; the exit is the ordinary one
     where that cannot be done cleanly (a closed pipe) or another thread still runs."""
-    code = main()
+    args = sys.argv[1:]
+    if args and args[0] not in _LONG_RUNNING:
+        _exit.arm()  # the objects of its work are left for `os._exit` below, never freed
+    code = main(args)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

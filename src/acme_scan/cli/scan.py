@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from acme_scan import _exit
 from acme_scan._records import replace
 from acme_scan.cli import (
     EXIT_OK,
@@ -83,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reuse=not args.cold,
         progress=progress,
     )
+    _exit.leave(result)  # the index's data: freed by the process's exit (see `_exit`)
     if progress is not None:
         progress.clear()
     if to_stdout:

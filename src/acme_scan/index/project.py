@@ -24,7 +24,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
-from acme_scan import _log
+from acme_scan import _exit, _log
 from acme_scan._lazy import LazyModule
 from acme_scan._records import EqRecord, FrozenRecord, _set
 from acme_scan._version import SCHEMA_VERSION, __version__
@@ -511,6 +511,7 @@ class Indexer:
         if write:
             self._write_records_state(records, summary)
         stats.seconds = time.perf_counter() - started
+        _exit.leave(records, fresh, jobs)  # 10,000s of objects, for the command line's exit
         return ProjectScan(
             data=data,
             index_path=self.index_path if write else None,

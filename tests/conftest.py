@@ -34,6 +34,46 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f"the scanner is compiled here: set {EXPECT_COMPILED}=1")
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The compiled wheels the selected tests need are built in the background from now on,
+    while the other tests run (`tests._prebuild`); not in the nested compiled suite."""
+    if os.environ.get(EXPECT_COMPILED) == "1":
+        return
+    from tests import _prebuild
+
+    keys: list[str] = []
+    for item in session.items:
+        for key in _prebuild_keys(getattr(item, "fixturenames", ())):
+            if key not in keys:
+                keys.append(key)
+    _prebuild.start(keys)
+
+
+def _prebuild_keys(fixtures: Sequence[str]) -> list[str]:
+    """The background builds a test using `fixtures` waits for (none for a missing Python)."""
+    from tests._prebuild import key_of_venv
+
+    keys = []
+    if "compiled" in fixtures:
+        keys.append("compiled")
+    if "venvs" in fixtures:
+        from tests.test_newer_pythons import VERSIONS
+        from tests.test_python310 import find_python
+
+        keys += [key_of_venv(v, dev=False) for v in VERSIONS if find_python(v) is not None]
+    if "venv310" in fixtures:
+        from tests.test_python310 import find_python310
+
+        keys += [key_of_venv("3.10", dev=True)] if find_python310() is not None else []
+    return keys
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests import _prebuild
+
+    _prebuild.stop()
+
+
 WriteFiles = Callable[[dict[str, str | bytes]], Path]
 
 

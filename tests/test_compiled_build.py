@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._prebuild import prebuilt
 from tests.conftest import EXPECT_COMPILED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,11 @@ def _run(
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The compiled wheel, unpacked: the folder to put on `PYTHONPATH`."""
-    work = tmp_path_factory.mktemp("compiled")
+    return prebuilt("compiled", build_compiled, tmp_path_factory.mktemp("compiled"))
+
+
+def build_compiled(work: Path) -> Path:
+    """Build the compiled wheel into `work` and unpack it there (see `compiled`)."""
     built = _build({"ACME_SCAN_COMPILE": "1"}, work)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     (wheel,) = work.glob("*.whl")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._prebuild import key_of_venv, prebuilt
 from tests.test_python310 import ROOT, find_python, run, wheel_venv
 
 #: The newest supported interpreter by default: 3.12 lies between it and 3.11, and each build
@@ -58,9 +59,17 @@ def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | None]:
         pytest.skip("no uv here")
     work = tmp_path_factory.mktemp("newer")
     pythons = {version: find_python(version) for version in VERSIONS}
-    with ThreadPoolExecutor(len(VERSIONS)) as pool:
+
+    def build(python: str, version: str) -> Path:
+        return prebuilt(
+            key_of_venv(version, dev=False),
+            lambda work: wheel_venv(python, uv, work, dev=False),
+            work / version,
+        )
+
+    with ThreadPoolExecutor(len(VERSIONS)) as pool:  # those not built in the background: at once
         built = {
-            version: pool.submit(wheel_venv, python, uv, work, dev=False, name=f"venv-{version}")
+            version: pool.submit(build, python, version)
             for version, python in pythons.items()
             if python is not None
         }

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._prebuild import key_of_venv, prebuilt
 from tests.conftest import EXPECT_COMPILED
 
 ROOT = Path(__file__).parent.parent
@@ -88,7 +89,11 @@ def venv310(tmp_path_factory: pytest.TempPathFactory) -> Path:
     uv = _uv()
     if python is None or uv is None:
         pytest.skip("no Python 3.10 interpreter (or no uv) here: set ACME_TEST_PYTHON310")
-    return wheel_venv(python, uv, tmp_path_factory.mktemp("py310"), dev=True)
+    return prebuilt(
+        key_of_venv("3.10", dev=True),
+        lambda work: wheel_venv(python, uv, work, dev=True),
+        tmp_path_factory.mktemp("py310"),
+    )
 
 
 def wheel_venv(python: str, uv: str, work: Path, *, dev: bool, name: str = "venv") -> Path:

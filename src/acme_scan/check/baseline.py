@@ -14,7 +14,6 @@ from pathlib import Path
 from acme_scan import _log
 from acme_scan.gitcmd import git_command, git_executable, safe_env
 from acme_scan.index.views import FlowLike, FlowView
-from acme_scan.scanner import scan_data
 
 logger = _log.get(__name__)
 
@@ -55,6 +54,9 @@ def committed_flows(root: Path, paths: Sequence[str]) -> list[FlowLike]:
         return []
     if batch.returncode != 0:
         return []
+    # Loaded only here: `check` on an index that is up to date never scans a file (~7 ms).
+    from acme_scan.scanner import scan_data
+
     flows: list[FlowLike] = []
     for path, data in zip(wanted, _blobs(batch.stdout), strict=False):
         if data is not None:

@@ -104,10 +104,10 @@ def test_suppression_in_the_deploy_config(check: Check) -> None:
     assert check(files) == []
 
 
-def test_suppression_counts(write_files: WriteFiles) -> None:
-    root = write_files(
-        {**DUPLICATES, "b.py": DUPLICATES["b.py"].replace("...", "...  # acme-scan: ignore")}
-    )
+@pytest.mark.parametrize("comment", ["# acme-scan: ignore", "# ACME-Scan: Ignore"])
+def test_suppression_counts(write_files: WriteFiles, comment: str) -> None:
+    """A comment in a file suppresses its line's findings, in any letter case."""
+    root = write_files({**DUPLICATES, "b.py": DUPLICATES["b.py"].replace("...", f"...  {comment}")})
     result = run_check(root, write=False)
     assert (codes(result.findings), result.suppressed) == (["AS201"], 1)
 

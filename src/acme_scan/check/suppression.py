@@ -74,4 +74,6 @@ def _read(path: Path) -> dict[int, LineRule]:
     except OSError as exc:
         logger.debug("cannot read %s for suppression comments: %s", path, exc)
         return {}
+    if b"acme-scan" not in data.lower():  # most files: no line to look at (as `suppressions`)
+        return {}
     return suppressions(data.decode("utf-8", errors="replace"))

@@ -172,6 +172,33 @@ def test_warm_scan_loads_neither_parser_nor_models(tmp_path: Path) -> None:
     assert (code, loaded) == (0, [])
 
 
+def test_the_state_is_parsed_by_orjson_only_when_a_file_changed_after_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file modified since the index was written is read again, which loads orjson anyway,
+    so the state file is parsed by it; with nothing newer it is parsed by `json` (orjson is
+    not loaded: `test_warm_scan_loads_neither_parser_nor_models`). Both give the same scan."""
+    from acme_scan.index.state import StateFile
+
+    generate(tmp_path, 14)
+    cold = scan_project(tmp_path)
+    asked: list[bool] = []
+    load = StateFile.load
+
+    def recording(self: StateFile, *, orjson: bool = False) -> object:
+        asked.append(orjson)
+        return load(self, orjson=orjson)
+
+    monkeypatch.setattr(StateFile, "load", recording)
+    assert scan_project(tmp_path).stats.reused == cold.stats.files
+    changed = sorted(tmp_path.rglob("mod_*.py"))[0]
+    changed.write_text(changed.read_text() + "\n# changed\n")
+    spliced = scan_project(tmp_path)
+    assert spliced.stats.reused == cold.stats.files - 1
+    assert asked == [False, True]
+    assert spliced.data == scan_project(tmp_path, reuse=False).data
+
+
 @pytest.mark.parametrize("form", ["summary", "table"])
 def test_cold_scan_loads_neither_libcst_nor_pydantic(tmp_path: Path, form: str) -> None:
     """The fast path parses with CPython's `ast`; LibCST is only for syntax it lacks."""

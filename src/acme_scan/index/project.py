@@ -30,7 +30,7 @@ from acme_scan._records import EqRecord, FrozenRecord, _set
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.errors import IndexFileError, RootError
 from acme_scan.index.discovery import discover, filter_candidates, walk
-from acme_scan.index.reuse import to_rescan, trusted
+from acme_scan.index.reuse import newer_than, regular_files, to_rescan, trusted
 from acme_scan.index.state import StateFile, file_stats
 from acme_scan.index.store import (
     BackgroundDigest,
@@ -706,18 +706,24 @@ class Indexer:
         when nothing changed, nothing is read; when some files changed, only they are
         scanned, and their records replace theirs in the index bytes (`store.splice`).
         None when the state cannot vouch for the index (the full path then decides)."""
-        state = self.state.load()
+        try:
+            index = os.stat(self.index_path)
+            os.stat(self.state.path)  # none: the files are not stat-ed for nothing
+            found = regular_files(str(self.root), discovered)
+        except OSError:
+            return None  # an unreadable file or index: the full path reports it
+        if found is None:
+            return None
+        # A file modified since the index was written is read again, and then orjson is
+        # loaded anyway: the state is parsed with it (~15 against ~35 ms for 10k files).
+        state = self.state.load(orjson=newer_than(found, index.st_mtime_ns))
         if state is None or not self.state.is_current(state):
             return None
         try:
-            index = os.stat(self.index_path)
             files: dict[str, list[Any]] = state["files"]
             if state["index"] != [index.st_size, index.st_mtime_ns]:
                 return None  # rewritten by someone else since
-            rescan = to_rescan(str(self.root), discovered, files, index.st_mtime_ns)
-            if rescan is None:
-                return None
-            rels, jobs = rescan
+            rels, jobs = to_rescan(found, files, index.st_mtime_ns)
             if not jobs and rels == list(files):
                 return self._unchanged(state, stats, write)
             if not write:

@@ -22,14 +22,16 @@ def trusted(known: tuple[int, int], now: tuple[int, int], index_mtime_ns: int) -
     return known == now and now[1] < index_mtime_ns
 
 
-def to_rescan(
-    root: str, discovered: Sequence[str], files: dict[str, list[Any]], index_mtime_ns: int
-) -> tuple[list[str], list[Job]] | None:
-    """The paths indexed now and the jobs for those whose records cannot be trusted, from a
-    state file's `files` and the files' stats. None when only a full scan can decide (a
-    name that is not UTF-8). `OSError` when a file cannot be looked at."""
-    rels: list[str] = []
-    jobs: list[Job] = []
+#: A regular file's (path, size, mtime_ns), as `regular_files` lists them.
+Stat = tuple[str, int, int]
+
+
+def regular_files(root: str, discovered: Sequence[str]) -> list[Stat] | None:
+    """The regular files among `discovered` (relative to `root`), with their size and
+    mtime. None when only a full scan can decide (a name that is not UTF-8). `OSError`
+    when a file cannot be looked at."""
+    found: list[Stat] = []
+    append = found.append
     with stats_under(root) as stat_of:
         for rel in discovered:
             if not rel.isascii() and index_key(rel) != rel:
@@ -38,11 +40,25 @@ def to_rescan(
                 stat = stat_of(rel)
             except (FileNotFoundError, NotADirectoryError):
                 continue
-            if not S_ISREG(stat.st_mode):
-                continue
-            known = files.get(rel)
-            rels.append(rel)
-            now = (stat.st_size, stat.st_mtime_ns)
-            if known is None or not trusted((known[0], known[1]), now, index_mtime_ns):
-                jobs.append(Job(rel, None, stat.st_size))
-    return rels, jobs
+            if S_ISREG(stat.st_mode):
+                append((rel, stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def newer_than(stats: Sequence[Stat], index_mtime_ns: int) -> bool:
+    """Whether some file was modified since (or as) the index was written: `to_rescan`
+    then has a job for it, whatever the state file says."""
+    return any(mtime >= index_mtime_ns for _, _, mtime in stats)
+
+
+def to_rescan(
+    stats: Sequence[Stat], files: dict[str, list[Any]], index_mtime_ns: int
+) -> tuple[list[str], list[Job]]:
+    """The paths indexed now and the jobs for those whose records cannot be trusted, from
+    the files' stats (`regular_files`) and a state file's `files`."""
+    jobs: list[Job] = []
+    for rel, size, mtime in stats:
+        known = files.get(rel)
+        if known is None or not trusted((known[0], known[1]), (size, mtime), index_mtime_ns):
+            jobs.append(Job(rel, None, size))
+    return [rel for rel, _, _ in stats], jobs

@@ -21,7 +21,13 @@ from acme_scan._records import FrozenRecord, _set
 from acme_scan._version import SCHEMA_VERSION, __version__
 from acme_scan.confined import OutsideRootError
 from acme_scan.errors import IndexFileError
-from acme_scan.index.store import DIGEST_SCHEME, dump_state, load_state, write_raw
+from acme_scan.index.store import (
+    DIGEST_SCHEME,
+    ORJSON_ALWAYS,
+    dump_state,
+    load_state,
+    write_raw,
+)
 from acme_scan.settings import Settings
 
 logger = _log.get(__name__)
@@ -63,9 +69,10 @@ class StateFile(FrozenRecord):
             return self.index_confined_to
         return self.root
 
-    def load(self) -> Json | None:
-        """The state, when there is one of this schema (its content is not checked)."""
-        return load_state(self.path, self.confined_to)
+    def load(self, *, orjson: bool = False) -> Json | None:
+        """The state, when there is one of this schema (its content is not checked); parsed
+        by orjson whatever its size when the caller needs orjson anyway (`orjson`)."""
+        return load_state(self.path, self.confined_to, ORJSON_ALWAYS if orjson else 0)
 
     def is_current(self, state: Json) -> bool:
         """Whether `state` was written by this scanner with these settings for this root (and

@@ -7,7 +7,8 @@ the second core of a CI machine idle most of the time, so when a session selects
 tests, `start` launches one background process (`python -m tests._prebuild WORK KEY...`)
 that makes them one after the other while the suite runs. The fixtures ask `prebuilt`,
 which waits for the background build of their key, or builds it in the test's own process
-when none was started (a module run alone, `ACME_TEST_PREBUILD=0`).
+when none was started (a module run alone, `ACME_TEST_PREBUILD=0`): one recipe per key
+(`build`) either way.
 
 The background process is a plain child process (no thread in pytest's process, whose
 scans would then refuse to fork their worker pools). It runs in a session of its own, which is
@@ -25,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -76,12 +76,11 @@ def stop() -> None:
     _Background.process, _Background.work, _Background.keys = None, None, ()
 
 
-def prebuilt(key: str, build: Callable[[Path], Path], work: Path) -> Path:
-    """What `build(folder)` makes for `key`: the background build's when the session started
-    one for `key` (waited for), else `build(work)` in this process."""
+def prebuilt(key: str, work: Path) -> Path:
+    """What `key` names (`build`): the background build's when the session started one for
+    `key` (waited for), else built into `work` in this process."""
     if key not in _Background.keys:
-        work.mkdir(parents=True, exist_ok=True)
-        return build(work)
+        return build(key, work)
     process, folder = _Background.process, _Background.work
     assert process is not None
     assert folder is not None
@@ -106,18 +105,20 @@ def _log_tail(folder: Path) -> str:
         return "(no log)"
 
 
-def _build(key: str, folder: Path) -> Path:
-    """Make `key` in `folder` (run in the background process)."""
+def build(key: str, folder: Path) -> Path:
+    """Make `key` in `folder`: "compiled" (the compiled wheel for this interpreter, unpacked)
+    or `key_of_venv(...)` (a virtualenv holding it). The one recipe of each, for the
+    background process and for a test that builds its own."""
     folder.mkdir(parents=True, exist_ok=True)
     if key == "compiled":
         from tests.test_compiled_build import build_compiled
 
         return build_compiled(folder)
     version, _, dev = key.removeprefix("venv-").partition("-")
-    from tests.test_python310 import find_python, find_python310, wheel_venv
+    from tests.test_python310 import find_python, find_python310, uv_executable, wheel_venv
 
     python = find_python310() if version == "3.10" else find_python(version)
-    uv = shutil.which("uv")
+    uv = uv_executable()
     if python is None or uv is None:
         raise RuntimeError(f"no Python {version} interpreter (or no uv) here")
     return wheel_venv(python, uv, folder, dev=dev == "dev")
@@ -127,7 +128,7 @@ def main(argv: list[str]) -> int:
     work = Path(argv[0])
     for key in argv[1:]:
         try:
-            outcome = {"path": str(_build(key, work / key))}
+            outcome = {"path": str(build(key, work / key))}
         except BaseException as exc:  # a failed assertion, or a skip, is the test's to report
             outcome = {"error": f"{type(exc).__name__}: {exc}"}
         temp = work / f"{key}.json.tmp"

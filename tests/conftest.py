@@ -41,31 +41,34 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     from tests import _prebuild
 
-    keys: list[str] = []
+    # The fixtures that wait for a build, in the order the tests first use them: asked of
+    # once each (finding an interpreter runs processes), not once per test.
+    used: list[str] = []
     for item in session.items:
-        for key in _prebuild_keys(getattr(item, "fixturenames", ())):
-            if key not in keys:
-                keys.append(key)
-    _prebuild.start(keys)
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in _PREBUILT and fixture not in used:
+                used.append(fixture)
+    _prebuild.start([key for fixture in used for key in _prebuild_keys(fixture)])
 
 
-def _prebuild_keys(fixtures: Sequence[str]) -> list[str]:
-    """The background builds a test using `fixtures` waits for (none for a missing Python)."""
+#: The fixtures that wait for a background build (`tests._prebuild`).
+_PREBUILT = ("compiled", "venvs", "venv310")
+
+
+def _prebuild_keys(fixture: str) -> list[str]:
+    """The background builds `fixture` waits for (none for a missing interpreter)."""
     from tests._prebuild import key_of_venv
 
-    keys = []
-    if "compiled" in fixtures:
-        keys.append("compiled")
-    if "venvs" in fixtures:
+    if fixture == "compiled":
+        return ["compiled"]
+    if fixture == "venvs":
         from tests.test_newer_pythons import VERSIONS
         from tests.test_python310 import find_python
 
-        keys += [key_of_venv(v, dev=False) for v in VERSIONS if find_python(v) is not None]
-    if "venv310" in fixtures:
-        from tests.test_python310 import find_python310
+        return [key_of_venv(v, dev=False) for v in VERSIONS if find_python(v) is not None]
+    from tests.test_python310 import find_python310
 
-        keys += [key_of_venv("3.10", dev=True)] if find_python310() is not None else []
-    return keys
+    return [key_of_venv("3.10", dev=True)] if find_python310() is not None else []
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -36,7 +36,7 @@ def _run(
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The compiled wheel, unpacked: the folder to put on `PYTHONPATH`."""
-    return prebuilt("compiled", build_compiled, tmp_path_factory.mktemp("compiled"))
+    return prebuilt("compiled", tmp_path_factory.mktemp("compiled"))
 
 
 def build_compiled(work: Path) -> Path:

@@ -6,8 +6,9 @@ compiled by mypyc (`ACME_SCAN_COMPILE=1`: as a release builds it), installed int
 virtualenv of that interpreter with the lock's pins, and must write byte for byte the index
 the source writes here, for the example project and for every test fixture (PEP 695 and
 PEP 701 syntax included, which those interpreters parse natively and 3.11 through LibCST).
-Builds of several versions run at once (~50 s each, ~90 s for two). A missing interpreter
-is skipped, saying so; uv never downloads one.
+The builds (~50 s each) run in the suite's background process (`tests._prebuild`), or here,
+at once, when this module runs alone. A missing interpreter is skipped, saying so; uv never
+downloads one.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests._prebuild import key_of_venv, prebuilt
-from tests.test_python310 import ROOT, find_python, run, wheel_venv
+from tests.test_python310 import ROOT, find_python, run, uv_executable
 
 #: The newest supported interpreter by default: 3.12 lies between it and 3.11, and each build
 #: costs ~50 s of the suite (`ACME_TEST_NEWER_PYTHONS=3.12,3.13` builds both, at once).
@@ -54,22 +55,14 @@ NEWER_SYNTAX = {
 @pytest.fixture(scope="module")
 def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | None]:
     """A venv holding the compiled wheel per newer version (None: no such interpreter)."""
-    uv = shutil.which("uv")
-    if uv is None:
+    if uv_executable() is None:
         pytest.skip("no uv here")
     work = tmp_path_factory.mktemp("newer")
     pythons = {version: find_python(version) for version in VERSIONS}
 
-    def build(python: str, version: str) -> Path:
-        return prebuilt(
-            key_of_venv(version, dev=False),
-            lambda work: wheel_venv(python, uv, work, dev=False),
-            work / version,
-        )
-
     with ThreadPoolExecutor(len(VERSIONS)) as pool:  # those not built in the background: at once
         built = {
-            version: pool.submit(build, python, version)
+            version: pool.submit(prebuilt, key_of_venv(version, dev=False), work / version)
             for version, python in pythons.items()
             if python is not None
         }

@@ -37,7 +37,8 @@ SUITE = [
 ]
 
 
-def _uv() -> str | None:
+def uv_executable() -> str | None:
+    """The uv these tests run (`UV`, else the one on PATH), or None."""
     return os.environ.get("UV") or shutil.which("uv")
 
 
@@ -50,7 +51,7 @@ def find_python(version: str, given: str = "") -> str | None:
     """An interpreter of Python `version` ("3.10"): `given`, else uv's (never downloaded),
     pyenv's or the system's; None when this machine has none."""
     candidates = [given]
-    uv = _uv()
+    uv = uv_executable()
     if uv is not None:
         found = subprocess.run(
             [uv, "python", "find", version],
@@ -86,28 +87,24 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Comple
 @pytest.fixture(scope="module")
 def venv310(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = find_python310()
-    uv = _uv()
+    uv = uv_executable()
     if python is None or uv is None:
         pytest.skip("no Python 3.10 interpreter (or no uv) here: set ACME_TEST_PYTHON310")
-    return prebuilt(
-        key_of_venv("3.10", dev=True),
-        lambda work: wheel_venv(python, uv, work, dev=True),
-        tmp_path_factory.mktemp("py310"),
-    )
+    return prebuilt(key_of_venv("3.10", dev=True), tmp_path_factory.mktemp("py310"))
 
 
-def wheel_venv(python: str, uv: str, work: Path, *, dev: bool, name: str = "venv") -> Path:
-    """A virtualenv of `python` at `work/name` holding the lock's pins (the dev group too,
+def wheel_venv(python: str, uv: str, work: Path, *, dev: bool) -> Path:
+    """A virtualenv of `python` at `work/venv` holding the lock's pins (the dev group too,
     with `dev`) and the package as a wheel, its scanner compiled by mypyc (as users with a
     C compiler get it: the same source as Python runs here, under 3.11)."""
-    venv = work / name
+    venv = work / "venv"
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT"}
     }
     env["UV_PYTHON_DOWNLOADS"] = "never"
-    requirements = work / f"{name}-requirements.txt"
+    requirements = work / "requirements.txt"
     run([uv, "venv", "--quiet", "--python", python, str(venv)], ROOT, env)
     export = [uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--quiet"]
     run([*export, *([] if dev else ["--no-dev"]), "-o", str(requirements)], ROOT, env)

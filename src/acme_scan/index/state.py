@@ -23,7 +23,7 @@ from acme_scan.confined import OutsideRootError
 from acme_scan.errors import IndexFileError
 from acme_scan.index.store import (
     DIGEST_SCHEME,
-    ORJSON_ALWAYS,
+    ORJSON_STATE_FROM,
     dump_state,
     load_state,
     write_raw,
@@ -72,7 +72,7 @@ class StateFile(FrozenRecord):
     def load(self, *, orjson: bool = False) -> Json | None:
         """The state, when there is one of this schema (its content is not checked); parsed
         by orjson whatever its size when the caller needs orjson anyway (`orjson`)."""
-        return load_state(self.path, self.confined_to, ORJSON_ALWAYS if orjson else 0)
+        return load_state(self.path, self.confined_to, 0 if orjson else ORJSON_STATE_FROM)
 
     def is_current(self, state: Json) -> bool:
         """Whether `state` was written by this scanner with these settings for this root (and

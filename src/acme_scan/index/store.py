@@ -479,30 +479,29 @@ def load_raw_digest(path: Path, root: Path | None = None) -> tuple[dict[str, Any
     return data, digest(raw)
 
 
-def load_state(path: Path, root: Path | None = None, orjson_from: int = 0) -> dict[str, Any] | None:
-    """The index's state file (see `state`), or None when it is missing or unusable.
-    Parsed by orjson from `orjson_from` bytes on (default: `ORJSON_STATE_FROM`), by `json`
-    below."""
-    try:
-        raw = _read(path, root)
-    except IndexFileError:
-        return None
-    try:
-        data = parse_json(raw, orjson_from or ORJSON_STATE_FROM)
-    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past the stack
-        return None
-    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
-        return None
-    return data
-
-
 #: A state file is parsed by the standard library's `json` below this size, by orjson from
 #: it on: a warm scan that finds nothing changed then never imports orjson (~11 ms), which
 #: parses 2.5x faster (the 10k-file project's 775 KB: 3.1 against 7.9 ms), so importing it
 #: pays from about 2 MB. Both make the same data of valid JSON; anything else is no state.
 ORJSON_STATE_FROM = 2 << 20
-#: `load_state`'s `orjson_from` when orjson is needed anyway (a file to scan): any size.
-ORJSON_ALWAYS = 1
+
+
+def load_state(
+    path: Path, root: Path | None = None, orjson_from: int = ORJSON_STATE_FROM
+) -> dict[str, Any] | None:
+    """The index's state file (see `state`), or None when it is missing or unusable.
+    Parsed by orjson from `orjson_from` bytes on (0: whatever its size), by `json` below."""
+    try:
+        raw = _read(path, root)
+    except IndexFileError:
+        return None
+    try:
+        data = parse_json(raw, orjson_from)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past the stack
+        return None
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        return None
+    return data
 
 
 def parse_json(raw: bytes, orjson_from: int) -> Any:
